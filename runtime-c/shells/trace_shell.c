@@ -1,0 +1,262 @@
+/* Trace shell: runs an NF over a pcapng capture.
+ *
+ *   <binary> IN.pcapng OUT.pcapng [NF flags] [--stats]
+ *
+ * Devices are the interfaces declared in IN (device_count = number of Interface Description
+ * Blocks, at most NF_MAX_DEVICES); device X has MAC 02:00:00:00:00:XX. Each packet's interface
+ * id is its input device and its timestamp its arrival time (passed to the NF clamped so that
+ * it never decreases). OUT gets the same number of Ethernet interfaces (ns timestamps) and one
+ * Enhanced Packet Block per output: interface id = output device, timestamp = the original
+ * timestamp of the input packet; a flood writes one record per device but the input one, in
+ * increasing device order.
+ *
+ * Exit status: 0 done, 1 unreadable/malformed input or I/O error, 2 bad flags. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "flags.h"
+#include "nf.h"
+#include "pcapng.h"
+
+#define MAX_PACKET_LEN 65535u
+
+static uint64_t opt_stats;
+
+static const struct vig_shell_flag shell_flags[] = {
+    {"stats", "Print packets_in=, packets_out=, dropped= lines on stdout at exit.",
+     VIG_SHELL_SWITCH, 0, 1, 0, &opt_stats},
+};
+
+static uint8_t packet_buf[MAX_PACKET_LEN + 1] __attribute__((aligned(64)));
+
+static uint8_t *read_file(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0) {
+    fclose(f);
+    return NULL;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    /* not seekable in general: read incrementally */
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf != NULL) {
+      size_t got = fread(buf + n, 1, cap - n, f);
+      n += got;
+      if (n < cap) {
+        if (ferror(f)) {
+          free(buf);
+          buf = NULL;
+        }
+        break;
+      }
+      uint8_t *nb = realloc(buf, cap * 2);
+      if (nb == NULL) {
+        free(buf);
+        buf = NULL;
+        errno = ENOMEM;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    fclose(f);
+    *size = n;
+    return buf;
+  }
+  size_t len = (size_t)st.st_size;
+  uint8_t *buf = malloc(len ? len : 1);
+  if (buf == NULL) {
+    fclose(f);
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (len != 0 && fread(buf, 1, len, f) != len) {
+    int e = ferror(f) ? errno : EIO;
+    free(buf);
+    fclose(f);
+    errno = e;
+    return NULL;
+  }
+  fclose(f);
+  *size = len;
+  return buf;
+}
+
+int main(int argc, char **argv) {
+  const char *prog = argc > 0 ? argv[0] : "nf";
+  char usage[512];
+  snprintf(usage, sizeof usage,
+           "Usage: %s IN.pcapng OUT.pcapng [NF flags] [shell flags]\n"
+           "Runs the NF '%s' over IN.pcapng (interface id = input device, timestamp = arrival\n"
+           "time) and writes every packet it sends to OUT.pcapng (interface id = output device).",
+           prog, nf_name);
+  struct vig_flags_spec spec = {usage, shell_flags, sizeof shell_flags / sizeof shell_flags[0]};
+
+  if (argc > 1 && vig_flags_wants_help(argc - 1, argv + 1)) {
+    vig_flags_print_help(stdout, &spec);
+    return 0;
+  }
+  if (argc < 3 || strncmp(argv[1], "--", 2) == 0 || strncmp(argv[2], "--", 2) == 0) {
+    fprintf(stderr,
+            "error: expected IN.pcapng OUT.pcapng before the flags (usage: %s "
+            "IN.pcapng OUT.pcapng [flags]; see --help)\n",
+            prog);
+    return VIG_EXIT_BAD_FLAGS;
+  }
+  const char *in_path = argv[1], *out_path = argv[2];
+
+  struct nf_config *cfg = calloc(1, nf_config_size ? nf_config_size : 1);
+  if (cfg == NULL) {
+    fprintf(stderr, "error: out of memory\n");
+    return 1;
+  }
+  /* Syntax-only pass: bad flags are reported before the input is even read. */
+  switch (vig_flags_parse(&spec, argc - 3, argv + 3, cfg, NULL)) {
+  case VIG_FLAGS_OK:
+    break;
+  case VIG_FLAGS_HELP:
+    vig_flags_print_help(stdout, &spec);
+    return 0;
+  case VIG_FLAGS_ERROR:
+  default:
+    return VIG_EXIT_BAD_FLAGS;
+  }
+
+  size_t size = 0;
+  uint8_t *data = read_file(in_path, &size);
+  if (data == NULL) {
+    fprintf(stderr, "error: cannot read %s: %s\n", in_path, strerror(errno));
+    return 1;
+  }
+  struct pcapng_reader reader;
+  pcapng_reader_init(&reader, data, size);
+  struct pcapng_packet pkt;
+  int r;
+  uint64_t packet_count = 0;
+  while ((r = pcapng_reader_next(&reader, &pkt)) == 1) {
+    packet_count++;
+  }
+  if (r < 0) {
+    fprintf(stderr, "error: %s: %s\n", in_path, reader.error);
+    return 1;
+  }
+  uint32_t interfaces = reader.max_interface_count;
+  if (interfaces == 0) {
+    fprintf(stderr,
+            "error: %s: declares no interface (Interface Description Block), so no "
+            "device\n",
+            in_path);
+    return 1;
+  }
+  if (interfaces > NF_MAX_DEVICES) {
+    fprintf(stderr,
+            "error: %s: declares %" PRIu32 " interfaces, but an NF supports at most %d "
+            "devices\n",
+            in_path, interfaces, NF_MAX_DEVICES);
+    return 1;
+  }
+
+  struct nf_env env;
+  memset(&env, 0, sizeof env);
+  env.device_count = (uint16_t)interfaces;
+  for (uint32_t d = 0; d < interfaces; d++) {
+    env.device_macs[d] = UINT64_C(0x020000000000) | d;
+  }
+  switch (vig_flags_parse(&spec, argc - 3, argv + 3, cfg, &env)) {
+  case VIG_FLAGS_OK:
+    break;
+  case VIG_FLAGS_HELP:
+    vig_flags_print_help(stdout, &spec);
+    return 0;
+  case VIG_FLAGS_ERROR:
+  default:
+    return VIG_EXIT_BAD_FLAGS;
+  }
+
+  struct nf_state *state = nf_state_create(cfg, &env);
+  if (state == NULL) {
+    fprintf(stderr, "error: nf_state_create failed (out of memory)\n");
+    return 1;
+  }
+
+  struct pcapng_writer writer;
+  if (!pcapng_writer_open(&writer, out_path, interfaces)) {
+    fprintf(stderr, "error: cannot write %s: %s\n", out_path, strerror(errno));
+    return 1;
+  }
+
+  uint64_t in = 0, out = 0, dropped = 0, oversize = 0, invalid = 0;
+  uint64_t now = 0, last_ts = 0;
+  pcapng_reader_rewind(&reader);
+  while ((r = pcapng_reader_next(&reader, &pkt)) == 1) {
+    in++;
+    uint64_t ts = pkt.has_time ? pkt.time_ns : last_ts;
+    last_ts = ts;
+    if (ts > now) {
+      now = ts;
+    }
+    if (pkt.captured_len > MAX_PACKET_LEN) {
+      oversize++;
+      dropped++;
+      continue;
+    }
+    uint16_t dev = (uint16_t)pkt.interface;
+    uint16_t len = (uint16_t)pkt.captured_len;
+    memcpy(packet_buf, pkt.data, len);
+    uint16_t action = nf_process(state, cfg, &env, packet_buf, len, dev, now);
+    if (action == NF_ACTION_DROP) {
+      dropped++;
+    } else if (action == NF_ACTION_FLOOD) {
+      for (uint16_t d = 0; d < env.device_count; d++) {
+        if (d != dev) {
+          pcapng_writer_packet(&writer, d, ts, packet_buf, len);
+          out++;
+        }
+      }
+    } else if (action < env.device_count) {
+      pcapng_writer_packet(&writer, action, ts, packet_buf, len);
+      out++;
+    } else {
+      invalid++;
+      dropped++;
+    }
+  }
+  if (r < 0) { /* cannot happen: the first pass validated the file */
+    fprintf(stderr, "error: %s: %s\n", in_path, reader.error);
+    pcapng_writer_close(&writer);
+    return 1;
+  }
+  if (!pcapng_writer_close(&writer)) {
+    fprintf(stderr, "error: writing %s failed: %s\n", out_path, strerror(errno));
+    return 1;
+  }
+  if (oversize != 0) {
+    fprintf(stderr, "warning: %" PRIu64 " packet%s longer than %u bytes dropped unprocessed\n",
+            oversize, oversize == 1 ? "" : "s", MAX_PACKET_LEN);
+  }
+  if (invalid != 0) {
+    fprintf(stderr,
+            "warning: the NF returned a non-existent output device for %" PRIu64
+            " packet%s (dropped)\n",
+            invalid, invalid == 1 ? "" : "s");
+  }
+  if (opt_stats) {
+    printf("packets_in=%" PRIu64 "\npackets_out=%" PRIu64 "\ndropped=%" PRIu64 "\n", in, out,
+           dropped);
+  }
+  (void)packet_count;
+  pcapng_reader_free(&reader);
+  free(data);
+  free(cfg);
+  return 0;
+}
