@@ -1,0 +1,52 @@
+/** Loads an NF (or spec) source file with ts-morph and reports TypeScript's own errors in our diagnostic shape. */
+import { Project, ts, type SourceFile } from "ts-morph";
+import * as path from "node:path";
+import * as fs from "node:fs";
+import type { Diagnostic } from "./diagnostics.ts";
+
+export const COMPILER_OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  strict: true,
+  noEmit: true,
+  skipLibCheck: true,
+  allowImportingTsExtensions: true,
+  types: [],
+};
+
+export interface LoadedProgram {
+  project: Project;
+  source: SourceFile;
+  diagnostics: Diagnostic[];
+}
+
+export function loadProgram(file: string): LoadedProgram {
+  const absolute = path.resolve(file);
+  if (!fs.existsSync(absolute)) {
+    throw new Error(`${file}: no such file`);
+  }
+  const project = new Project({ compilerOptions: COMPILER_OPTIONS, skipAddingFilesFromTsConfig: true });
+  const source = project.addSourceFileAtPath(absolute);
+  project.resolveSourceFileDependencies();
+  const diagnostics = project
+    .getProgram()
+    .getSemanticDiagnostics(source)
+    .concat(project.getProgram().getSyntacticDiagnostics(source))
+    .map((d): Diagnostic => {
+      const message = ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, "\n");
+      const start = d.getStart() ?? 0;
+      const { line, column } = source.getLineAndColumnAtPos(start);
+      const sourceLine = source.getFullText().split("\n")[line - 1] ?? "";
+      return {
+        file: absolute,
+        line,
+        column,
+        code: `TS${d.getCode()}`,
+        message,
+        sourceLine,
+        length: Math.max(1, Math.min(d.getLength() ?? 1, sourceLine.length - column + 1)),
+      };
+    });
+  return { project, source, diagnostics };
+}

@@ -1,0 +1,156 @@
+/* Packet access for generated NF code: header parsing ("absent" for truncated or non-matching
+ * packets), big-endian field loads/stores, and checksum-preserving writes (RFC 1624).
+ * Same rules as dsl/packet.ts; the differential tests hold the two together. */
+#ifndef VIG_PACKET_H
+#define VIG_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VIG_ETHERNET_LENGTH 14u
+#define VIG_IPV4_OFFSET 14u
+#define VIG_IPV4_MIN_LENGTH 20u
+#define VIG_TCP_MIN_LENGTH 20u
+#define VIG_TCP_CHECKSUM 16u
+#define VIG_UDP_LENGTH 8u
+#define VIG_UDP_CHECKSUM 6u
+
+/* A parsed header: present or not, and where it starts in the packet. */
+struct vig_hdr {
+  bool present;
+  uint16_t offset;
+};
+
+/* An optional index (structure lookups). */
+struct vig_opt_u32 {
+  bool present;
+  uint32_t value;
+};
+
+static inline uint8_t vig_load8(const uint8_t *p, uint32_t at) { return p[at]; }
+static inline uint16_t vig_load16(const uint8_t *p, uint32_t at) {
+  return (uint16_t)(p[at] * 256u + p[at + 1]);
+}
+static inline uint32_t vig_load32(const uint8_t *p, uint32_t at) {
+  return (uint32_t)vig_load16(p, at) * 65536u + vig_load16(p, at + 2);
+}
+static inline uint64_t vig_load48(const uint8_t *p, uint32_t at) {
+  return (uint64_t)vig_load16(p, at) * 4294967296u + vig_load32(p, at + 2);
+}
+
+static inline void vig_store8(uint8_t *p, uint32_t at, uint8_t v) { p[at] = v; }
+static inline void vig_store16(uint8_t *p, uint32_t at, uint16_t v) {
+  p[at] = (uint8_t)(v / 256u);
+  p[at + 1] = (uint8_t)(v % 256u);
+}
+static inline void vig_store32(uint8_t *p, uint32_t at, uint32_t v) {
+  vig_store16(p, at, (uint16_t)(v / 65536u));
+  vig_store16(p, at + 2, (uint16_t)(v % 65536u));
+}
+static inline void vig_store48(uint8_t *p, uint32_t at, uint64_t v) {
+  vig_store16(p, at, (uint16_t)(v / 4294967296u % 65536u));
+  vig_store32(p, at + 2, (uint32_t)(v % 4294967296u));
+}
+
+static inline struct vig_hdr vig_parse_ethernet(const uint8_t *p, uint16_t len) {
+  (void)p;
+  return (struct vig_hdr){len >= VIG_ETHERNET_LENGTH, 0};
+}
+
+static inline struct vig_hdr vig_parse_ipv4(const uint8_t *p, uint16_t len) {
+  struct vig_hdr none = {false, 0};
+  if (len < VIG_IPV4_OFFSET + VIG_IPV4_MIN_LENGTH || vig_load16(p, 12) != 0x0800u) return none;
+  uint8_t version_ihl = p[VIG_IPV4_OFFSET];
+  uint32_t ihl = version_ihl % 16u;
+  uint32_t total_length = vig_load16(p, VIG_IPV4_OFFSET + 2);
+  if (version_ihl / 16u != 4u || ihl < 5u) return none;
+  if (total_length < ihl * 4u || VIG_IPV4_OFFSET + total_length > len) return none;
+  return (struct vig_hdr){true, VIG_IPV4_OFFSET};
+}
+
+/* The L4 header of a TCP/UDP datagram that is not a later fragment and holds min_length bytes of it. */
+static inline struct vig_hdr vig_parse_l4(const uint8_t *p, uint16_t len, uint8_t protocol,
+                                          uint32_t min_length) {
+  struct vig_hdr none = {false, 0};
+  if (!vig_parse_ipv4(p, len).present) return none;
+  if (p[VIG_IPV4_OFFSET + 9] != protocol) return none;
+  if (vig_load16(p, VIG_IPV4_OFFSET + 6) % 8192u != 0u) return none;
+  uint32_t ihl_bytes = p[VIG_IPV4_OFFSET] % 16u * 4u;
+  if (ihl_bytes + min_length > vig_load16(p, VIG_IPV4_OFFSET + 2)) return none;
+  return (struct vig_hdr){true, (uint16_t)(VIG_IPV4_OFFSET + ihl_bytes)};
+}
+
+static inline struct vig_hdr vig_parse_tcp(const uint8_t *p, uint16_t len) {
+  return vig_parse_l4(p, len, 6, VIG_TCP_MIN_LENGTH);
+}
+static inline struct vig_hdr vig_parse_udp(const uint8_t *p, uint16_t len) {
+  return vig_parse_l4(p, len, 17, VIG_UDP_LENGTH);
+}
+
+static inline bool vig_ipv4_is_fragment(const uint8_t *p) {
+  return vig_load16(p, VIG_IPV4_OFFSET + 6) % 16384u != 0u;
+}
+
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
+static inline uint16_t vig_checksum_update(uint16_t checksum, uint16_t old_word, uint16_t new_word) {
+  uint32_t sum = (uint32_t)(0xFFFFu - checksum) + (uint32_t)(0xFFFFu - old_word) + new_word;
+  sum = sum % 65536u + sum / 65536u;
+  sum = sum % 65536u + sum / 65536u;
+  return (uint16_t)(0xFFFFu - sum);
+}
+
+/* Applies a one-word change to the checksum stored at `at`; a UDP checksum of 0 (none) stays 0. */
+static inline void vig_checksum_apply(uint8_t *p, uint32_t at, uint16_t old_word, uint16_t new_word,
+                                      bool udp) {
+  uint16_t current = vig_load16(p, at);
+  if (udp && current == 0u) return;
+  uint16_t next = vig_checksum_update(current, old_word, new_word);
+  if (udp && next == 0u) next = 0xFFFFu;
+  vig_store16(p, at, next);
+}
+
+/* Where the TCP/UDP checksum is, when an IPv4 pseudo-header change must update it (0: nowhere). */
+static inline uint32_t vig_l4_checksum_at(const uint8_t *p, uint16_t len, bool *udp) {
+  struct vig_hdr tcp = vig_parse_l4(p, len, 6, VIG_TCP_CHECKSUM + 2);
+  if (tcp.present) {
+    *udp = false;
+    return tcp.offset + VIG_TCP_CHECKSUM;
+  }
+  struct vig_hdr u = vig_parse_l4(p, len, 17, VIG_UDP_LENGTH);
+  *udp = true;
+  return u.present ? u.offset + VIG_UDP_CHECKSUM : 0u;
+}
+
+/* Writes `bytes` bytes (1, 2 or 4) of an IPv4 header field at header offset `field`, keeping the
+ * IPv4 checksum valid, and the TCP/UDP one too when `pseudo` (the field is in the pseudo-header). */
+static inline void vig_ipv4_write(uint8_t *p, uint16_t len, uint32_t field, uint32_t bytes,
+                                  uint32_t value, bool pseudo) {
+  uint32_t first = field - field % 2u;
+  uint32_t last = (field + bytes - 1u) - (field + bytes - 1u) % 2u;
+  uint16_t before[2] = {vig_load16(p, VIG_IPV4_OFFSET + first),
+                        vig_load16(p, VIG_IPV4_OFFSET + last)};
+  if (bytes == 1u) vig_store8(p, VIG_IPV4_OFFSET + field, (uint8_t)value);
+  else if (bytes == 2u) vig_store16(p, VIG_IPV4_OFFSET + field, (uint16_t)value);
+  else vig_store32(p, VIG_IPV4_OFFSET + field, value);
+  bool udp = false;
+  uint32_t l4 = pseudo ? vig_l4_checksum_at(p, len, &udp) : 0u;
+  for (uint32_t k = 0; k <= (last - first) / 2u; k++) {
+    uint16_t now = vig_load16(p, VIG_IPV4_OFFSET + first + 2u * k);
+    vig_checksum_apply(p, VIG_IPV4_OFFSET + 10u, before[k], now, false);
+    if (l4 != 0u) vig_checksum_apply(p, l4, before[k], now, udp);
+  }
+}
+
+/* Writes a TCP or UDP header field (2 or 4 bytes, word aligned), keeping its checksum valid. */
+static inline void vig_l4_write(uint8_t *p, uint32_t l4, uint32_t field, uint32_t bytes,
+                                uint32_t value, bool udp) {
+  uint32_t checksum_at = l4 + (udp ? VIG_UDP_CHECKSUM : VIG_TCP_CHECKSUM);
+  uint16_t before[2] = {vig_load16(p, l4 + field), vig_load16(p, l4 + field + bytes - 2u)};
+  if (bytes == 2u) vig_store16(p, l4 + field, (uint16_t)value);
+  else vig_store32(p, l4 + field, value);
+  for (uint32_t k = 0; k < bytes / 2u; k++) {
+    vig_checksum_apply(p, checksum_at, before[k], vig_load16(p, l4 + field + 2u * k), udp);
+  }
+}
+
+#endif
