@@ -7,9 +7,17 @@
 //
 // (runtime-c/shells/README.md documents the same command lines.)
 import { readdir } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
+
+// execa is ESM-only: it is imported lazily so that this module also loads where TypeScript is
+// compiled to CommonJS (e.g. `uvu -r tsx`, which require()s test files and their imports).
+type Execa = typeof import("execa").execa;
+let execaPromise: Promise<Execa> | undefined;
+function loadExeca(): Promise<Execa> {
+  execaPromise ??= import("execa").then((m) => m.execa);
+  return execaPromise;
+}
 
 export type LinkTarget = "dpdk" | "trace";
 
@@ -57,6 +65,7 @@ function splitArgs(s: string): string[] {
  * warnings in DPDK's own headers cannot break -Werror builds. */
 export function dpdkFlags(): Promise<DpdkFlags> {
   dpdkFlagsCache ??= (async (): Promise<DpdkFlags> => {
+    const execa = await loadExeca();
     const run = async (what: string): Promise<string> => {
       const r = await execa("pkg-config", [what, "libdpdk"], { reject: false });
       if (r.exitCode !== 0 || r.failed) {
@@ -123,6 +132,7 @@ export async function linkNf(opts: LinkOptions): Promise<void> {
   const args = await ccArguments(opts);
   const cc = process.env["CC"] && process.env["CC"].trim() !== "" ? process.env["CC"].trim() : "cc";
   const command = [cc, ...args].join(" ");
+  const execa = await loadExeca();
   const r = await execa(cc, args, { reject: false, all: false, stripFinalNewline: false });
   if (r.failed || r.exitCode !== 0) {
     const stderr = String(r.stderr ?? "");
@@ -134,5 +144,4 @@ export async function linkNf(opts: LinkOptions): Promise<void> {
       command,
     );
   }
-  void dirname;
 }
