@@ -41,6 +41,7 @@ interface Range {
 }
 
 function rangeOf(spec: FieldSpec, deviceCount: number): Range {
+  if (spec.kind === "perDevice") return rangeOf(spec.of, deviceCount);
   const o = spec.opts as { min?: number | bigint | string; max?: number | bigint | string };
   switch (spec.kind) {
     case "uint":
@@ -96,6 +97,7 @@ function parseValue(spec: FieldSpec, text: string, flag: string, deviceCount: nu
 }
 
 function defaultValue(spec: FieldSpec): number | bigint | boolean | undefined {
+  if (spec.kind === "perDevice") return undefined;
   const d = (spec.opts as { default?: number | bigint | string | boolean }).default;
   if (d === undefined) return undefined;
   switch (spec.kind) {
@@ -111,8 +113,6 @@ function defaultValue(spec: FieldSpec): number | bigint | boolean | undefined {
       return parseDuration(String(d));
     case "bool":
       return Boolean(d);
-    case "perDevice":
-      return undefined;
   }
 }
 

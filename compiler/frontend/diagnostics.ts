@@ -19,7 +19,7 @@ export interface Diagnostic {
 /** Thrown by the frontend to stop at the first error of a kind that makes further analysis meaningless. */
 export class DiagnosticError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map(formatDiagnostic).join("\n"));
+    super(diagnostics.map((d) => formatDiagnostic(d)).join("\n"));
   }
 }
 

@@ -17,7 +17,7 @@ import {
 } from "ts-morph";
 import * as path from "node:path";
 import { flagName, parseDuration, parseIpv4, parseMac } from "../../dsl/config.ts";
-import { DERIVED, HEADER_CLASS, LAYOUTS, type HeaderName } from "../../dsl/layout.ts";
+import { DERIVED, HEADER_CLASS, LAYOUTS, type FieldLayout, type HeaderName } from "../../dsl/layout.ts";
 import { maxOf } from "../../dsl/types.ts";
 import {
   BOOL,
@@ -699,7 +699,7 @@ export class Lowerer {
       const handle = this.lowerExpr(target.getExpression(), scope);
       if (handle.type.kind === "header") {
         const header = handle.type.header;
-        const layout = (LAYOUTS[header] as Record<string, (typeof LAYOUTS)[HeaderName][keyof (typeof LAYOUTS)[HeaderName]]>)[target.getName()];
+        const layout = (LAYOUTS[header] as Record<string, FieldLayout>)[target.getName()];
         if (!layout) {
           this.error(target, "VIG2060", `${HEADER_CLASS[header]} has no field '${target.getName()}'`);
           return [];
