@@ -440,6 +440,7 @@ int main(int argc, char **argv) {
            packets_in ? (double)nf_cycles / (double)packets_in : 0.0);
     printf("loop_cycles_per_packet=%.1f\n", packets_in ? (double)busy / (double)packets_in : 0.0);
     printf("burst=%u\n", (unsigned)burst);
+    printf("mbufs=%u\n", pool_size);
     printf("tsc_hz=%" PRIu64 "\n", hz);
     fflush(stdout);
   }
