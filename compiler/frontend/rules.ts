@@ -3,10 +3,11 @@
  * Rules that need types (integer widths, recursion, state use) live in lower.ts.
  */
 import { Node, SyntaxKind, type SourceFile } from "ts-morph";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { diagnosticAt, type Diagnostic } from "./diagnostics.ts";
 
-const DSL_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../dsl");
+const DSL_DIR = fs.realpathSync(path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../dsl"));
 
 /** Globals an NF may not touch, with what to do instead. */
 const FORBIDDEN_GLOBALS: Record<string, string> = {
@@ -42,7 +43,7 @@ export function checkSubsetRules(source: SourceFile): Diagnostic[] {
 
   for (const imp of source.getImportDeclarations()) {
     const target = imp.getModuleSpecifierSourceFile();
-    const inDsl = target !== undefined && path.resolve(target.getFilePath()).startsWith(DSL_DIR + path.sep);
+    const inDsl = target !== undefined && fs.realpathSync(target.getFilePath()).startsWith(DSL_DIR + path.sep);
     if (!inDsl) {
       report(imp, "VIG1017", `imports only from the dsl are allowed, not '${imp.getModuleSpecifierValue()}'`, 'import { ... } from "../dsl/index.ts"');
     }
