@@ -332,6 +332,14 @@ test("trace: missing input file -> exit 1; no interface -> exit 1; too many inte
   assert.match(r3.stderr, /33 interfaces.*at most 32/);
 });
 
+test("trace: a non-Ethernet interface is processed with a warning", async () => {
+  const raw = file(shb(true), block(true, 1, (b) => b.u16(101).u16(0).u32(0).u16(0).u16(0)), idb(true), epb(true, 0, 5n, packet(0x11)));
+  const r = await trace(raw);
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.match(r.stderr, /^warning: .*1 interface is not Ethernet/);
+  assert.equal(readPcapng(readBytes(r.outPath)).packets.map((p) => [p.device, p.timeNs]), [[1, 5000n]]);
+});
+
 test("trace: an empty capture gives an output with the same interfaces and no packet", async () => {
   const r = await trace(writePcapng(5, []));
   assert.is(r.exitCode, 0, r.stderr);

@@ -197,23 +197,41 @@ test("dpdk: --idle-exit-ms also stops when nothing ever arrives", async () => {
   assert.is(readPcap(readBytes(out1)).packets.length, 0);
 });
 
-test("dpdk: SIGTERM stops the loop cleanly and flushes the output pcap", async () => {
-  const bin = await fixtureBinary("dpdk");
-  const { args, out1 } = twoPorts(pcapPath(MIXED.slice(0, 3)));
-  const { execa } = await import("execa");
-  const child = execa(bin, [...args, "--", ...NF_FLAGS, "--stats"], {
-    reject: false,
-    timeout: 20_000,
-    killSignal: "SIGKILL",
-    stdin: "ignore",
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  test(`dpdk: ${signal} stops the loop cleanly and flushes the output pcap`, async () => {
+    const bin = await fixtureBinary("dpdk");
+    const { args, out1 } = twoPorts(pcapPath(MIXED.slice(0, 3)));
+    const { execa } = await import("execa");
+    const child = execa(bin, [...args, "--", ...NF_FLAGS, "--stats"], {
+      reject: false,
+      timeout: 20_000,
+      killSignal: "SIGKILL",
+      stdin: "ignore",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    child.kill(signal);
+    const r = await child;
+    assert.is(r.exitCode, 0, String(r.stderr));
+    assert.match(String(r.stderr), new RegExp(`stopping on signal ${signal === "SIGTERM" ? 15 : 2}`));
+    assert.is(statsOf(String(r.stdout)).get("packets_in"), "3");
+    assert.is(readPcap(readBytes(out1)).packets.length, 2);
   });
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  child.kill("SIGTERM");
-  const r = await child;
-  assert.is(r.exitCode, 0, String(r.stderr));
-  assert.match(String(r.stderr), /stopping on signal 15/);
-  assert.is(statsOf(String(r.stdout)).get("packets_in"), "3");
-  assert.is(readPcap(readBytes(out1)).packets.length, 2);
+}
+
+test("dpdk: time is read once per burst and never decreases", async () => {
+  const bin = await fixtureBinary("dpdk");
+  const input = pcapPath(Array.from({ length: 6 }, (_, i) => packet(0x7e, 64, i)));
+  for (const burst of [1, 8]) {
+    const { args, out1 } = twoPorts(input);
+    const r = await run(bin, [...args, "--", ...NF_FLAGS, "--burst", String(burst), "--max-packets", "6"]);
+    assert.is(r.exitCode, 0, r.stderr);
+    const out = readPcap(readBytes(out1)).packets;
+    const times = out.map((p) => be(p.data, 1, 8));
+    assert.equal(out.map((p) => be(p.data, 9, 8)), [1n, 2n, 3n, 4n, 5n, 6n]); // NF packet counter
+    for (let i = 1; i < times.length; i++) assert.ok((times[i] ?? 0n) >= (times[i - 1] ?? 0n), "non-decreasing");
+    assert.ok((times[0] ?? 0n) > 0n);
+    if (burst === 8) assert.is(new Set(times).size, 1, "one clock read for the whole burst");
+  }
 });
 
 test("dpdk: throughput harness (infinite_rx pcap -> net_null) with --duration-s", async () => {

@@ -88,6 +88,7 @@ void pcapng_reader_rewind(struct pcapng_reader *r) {
   r->section_count = 0;
   r->block_count = 0;
   r->interface_count = 0;
+  r->non_ethernet_interfaces = 0;
   r->error[0] = '\0';
 }
 
@@ -191,6 +192,9 @@ static int read_idb(struct pcapng_reader *r, size_t at, uint32_t len) {
     r->interface_capacity = cap;
   }
   r->interfaces[r->interface_count++] = ifc;
+  if (ifc.link_type != PCAPNG_LINKTYPE_ETHERNET) {
+    r->non_ethernet_interfaces++;
+  }
   if (r->interface_count > r->max_interface_count) {
     r->max_interface_count = r->interface_count;
   }

@@ -43,7 +43,8 @@ struct pcapng_reader {
   struct pcapng_interface *interfaces; /* of the current section */
   uint32_t interface_count;
   uint32_t interface_capacity;
-  uint32_t max_interface_count; /* over all sections read so far */
+  uint32_t max_interface_count;     /* over all sections read so far */
+  uint32_t non_ethernet_interfaces; /* interfaces read so far whose link type is not Ethernet */
   char error[256];
 };
 

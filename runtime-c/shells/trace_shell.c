@@ -14,11 +14,14 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "flags.h"
 #include "nf.h"
@@ -35,30 +38,54 @@ static const struct vig_shell_flag shell_flags[] = {
 
 static uint8_t packet_buf[MAX_PACKET_LEN + 1] __attribute__((aligned(64)));
 
-static uint8_t *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
+/* Maps (regular files) or reads (pipes, ...) the whole input. *mapped tells how to release it. */
+static uint8_t *read_file(const char *path, size_t *size, bool *mapped) {
+  *mapped = false;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
     return NULL;
   }
   struct stat st;
-  if (fstat(fileno(f), &st) != 0) {
-    fclose(f);
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
     return NULL;
   }
-  if (!S_ISREG(st.st_mode)) {
-    /* not seekable in general: read incrementally */
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf != NULL) {
-      size_t got = fread(buf + n, 1, cap - n, f);
-      n += got;
-      if (n < cap) {
-        if (ferror(f)) {
-          free(buf);
-          buf = NULL;
-        }
-        break;
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    errno = EISDIR;
+    return NULL;
+  }
+  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p != MAP_FAILED) {
+      close(fd);
+      *size = (size_t)st.st_size;
+      *mapped = true;
+      return p;
+    }
+  }
+  /* Not mappable (pipe, empty file, ...): read it. */
+  size_t cap = 1 << 16, n = 0;
+  uint8_t *buf = malloc(cap);
+  while (buf != NULL) {
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0) {
+      if (errno == EINTR) {
+        continue;
       }
+      int e = errno;
+      free(buf);
+      buf = NULL;
+      errno = e;
+      break;
+    }
+    if (got == 0) {
+      break;
+    }
+    n += (size_t)got;
+    if (n == cap) {
       uint8_t *nb = realloc(buf, cap * 2);
       if (nb == NULL) {
         free(buf);
@@ -69,27 +96,18 @@ static uint8_t *read_file(const char *path, size_t *size) {
       buf = nb;
       cap *= 2;
     }
-    fclose(f);
-    *size = n;
-    return buf;
   }
-  size_t len = (size_t)st.st_size;
-  uint8_t *buf = malloc(len ? len : 1);
-  if (buf == NULL) {
-    fclose(f);
-    errno = ENOMEM;
-    return NULL;
-  }
-  if (len != 0 && fread(buf, 1, len, f) != len) {
-    int e = ferror(f) ? errno : EIO;
-    free(buf);
-    fclose(f);
-    errno = e;
-    return NULL;
-  }
-  fclose(f);
-  *size = len;
+  close(fd);
+  *size = n;
   return buf;
+}
+
+static void release_file(uint8_t *data, size_t size, bool mapped) {
+  if (mapped) {
+    munmap(data, size);
+  } else {
+    free(data);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -133,7 +151,8 @@ int main(int argc, char **argv) {
   }
 
   size_t size = 0;
-  uint8_t *data = read_file(in_path, &size);
+  bool mapped = false;
+  uint8_t *data = read_file(in_path, &size, &mapped);
   if (data == NULL) {
     fprintf(stderr, "error: cannot read %s: %s\n", in_path, strerror(errno));
     return 1;
@@ -164,6 +183,14 @@ int main(int argc, char **argv) {
             "devices\n",
             in_path, interfaces, NF_MAX_DEVICES);
     return 1;
+  }
+
+  if (reader.non_ethernet_interfaces != 0) {
+    fprintf(stderr,
+            "warning: %s: %" PRIu32 " interface%s not Ethernet (link type 1); its packets are "
+            "given to the NF as Ethernet frames anyway\n",
+            in_path, reader.non_ethernet_interfaces,
+            reader.non_ethernet_interfaces == 1 ? " is" : "s are");
   }
 
   struct nf_env env;
@@ -256,7 +283,7 @@ int main(int argc, char **argv) {
   }
   (void)packet_count;
   pcapng_reader_free(&reader);
-  free(data);
+  release_file(data, size, mapped);
   free(cfg);
   return 0;
 }
