@@ -22,7 +22,7 @@ export const config = defineConfig({
   wan: field.device({ doc: "the device facing the external network" }),
   externalIp: field.ipv4({ doc: "the address LAN flows get on the WAN side" }),
   startPort: field.u16({ default: 1024, doc: "first external port handed out" }),
-  maxFlows: field.u32({ min: 1, max: 65536, default: 65536, doc: "capacity of the flow table" }),
+  maxFlows: field.u32({ min: 1, max: 65536, default: 64512, doc: "capacity of the flow table (start-port + max-flows <= 65536)" }),
   expiration: field.duration({ default: "10s", min: "1ns", doc: "a flow idle for longer is forgotten" }),
   ethDest: field.perDevice(field.mac({ default: "ff:ff:ff:ff:ff:ff", doc: "next-hop MAC behind a device" })),
 });
