@@ -53,7 +53,7 @@ static const struct vig_shell_flag shell_flags[] = {
      "Stop when nothing was received for N ms (counted from start-up until the first packet) "
      "(0: never).",
      VIG_SHELL_UINT, 0, UINT64_C(1) << 40, 0, &opt_idle_exit_ms},
-    {"duration-s", "Stop after N seconds (0: no limit).", VIG_SHELL_UINT, 0, UINT64_C(1) << 32, 0,
+    {"duration-s", "Stop after N seconds (0: no limit).", VIG_SHELL_UINT, 0, UINT64_C(1) << 31, 0,
      &opt_duration_s},
     {"stats",
      "At exit, print packets_in=, packets_out=, dropped=, seconds=, mpps=, "

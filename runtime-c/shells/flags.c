@@ -151,11 +151,12 @@ static bool parse_value(const struct nf_flag *f, const char *s, uint16_t device_
   }
   case NF_FLAG_DEVICE: {
     uint64_t v = 0;
-    if (parse_u64(s, len, &v) == -1) {
+    int r = parse_u64(s, len, &v);
+    if (r == -1) {
       flag_error(f->name, "'%s' is not a device number", s);
       return false;
     }
-    *out = v; /* range-checked against the device count by the caller */
+    *out = r == -2 ? UINT64_MAX : v; /* range-checked against the device count by the caller */
     return true;
   }
   case NF_FLAG_IPV4: {

@@ -244,6 +244,9 @@ int main(int argc, char **argv) {
     if (action == NF_ACTION_DROP) {
       dropped++;
     } else if (action == NF_ACTION_FLOOD) {
+      if (env.device_count < 2) {
+        dropped++; /* nobody to flood to */
+      }
       for (uint16_t d = 0; d < env.device_count; d++) {
         if (d != dev) {
           pcapng_writer_packet(&writer, d, ts, packet_buf, len);
