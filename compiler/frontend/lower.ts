@@ -382,6 +382,11 @@ export class Lowerer {
         const expected: Type = n === "capacity" ? int(32) : n === "expiration" ? int(64) : { kind: "record", name: record! };
         decl[n] = this.coerce(this.lowerExpr(args[i]!, scope, expected), expected, args[i]!);
       });
+      const zero = decl.zero;
+      const allZero = zero?.kind === "recordLit" && Object.values(zero.fields).every((f) => f.kind === "const" && f.value === 0n);
+      if (structKind === "Vector" && !allZero) {
+        this.error(args[1]!, "VIG2023", "a Vector starts with every element zero", "write the zero record literal, e.g. { device: 0, ip: 0 }");
+      }
       out.push(decl);
     }
     return out;
