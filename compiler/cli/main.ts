@@ -69,6 +69,14 @@ function requireFile(file: string | undefined, what: string): string {
   return file;
 }
 
+const CLANG_FORMAT_STYLE = path.resolve(RUNTIME_C_DIR, "..", ".clang-format");
+
+/** Formats generated C with the project's clang-format style, when clang-format is installed. */
+async function formatC(file: string): Promise<void> {
+  const { execa } = await import("execa");
+  await execa("clang-format", ["-i", `--style=file:${CLANG_FORMAT_STYLE}`, file], { reject: false });
+}
+
 export interface BuildResult {
   binary: string;
   generatedC: string;
@@ -82,6 +90,7 @@ export async function build(nfFile: string, target: LinkTarget, output: string):
   fs.mkdirSync(genDir, { recursive: true });
   const generatedC = path.join(genDir, "nf.c");
   fs.writeFileSync(generatedC, emitC(m));
+  await formatC(generatedC);
   await linkNf({ generatedC, target, output, extraCFlags: ["-I", PACKET_DIR] });
   return { binary: output, generatedC };
 }
