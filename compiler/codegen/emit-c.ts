@@ -27,6 +27,31 @@ const STRUCTURE_C: Record<StructureDecl["kind"], { cType: string; header: string
   IndexAllocator: { cType: "allocator", header: "allocator.h" },
 };
 
+/**
+ * ACSL: what each structure's operations may write (its footprint), as l-values reached from its
+ * handle `h`. Only contents and counters: the handle's own fields and the pointers in it never change
+ * after allocation, so footprints of later calls are the same sets as at entry.
+ */
+const FOOTPRINT: Record<StructureDecl["kind"], (h: string) => string[]> = {
+  FlowTable: (h) => [
+    ...FOOTPRINT.FlowMap(`${h}->map`),
+    ...FOOTPRINT.Vector(`${h}->keys`),
+    `${h}->hashes[0 .. ${h}->capacity - 1]`,
+    ...FOOTPRINT.IndexAllocator(`${h}->alloc`),
+  ],
+  FlowMap: (h) => [`${h}->size`, `${h}->slots[0 .. ${h}->table_size - 1]`, `${h}->keys[0 .. ${h}->table_size * ${h}->key_size - 1]`],
+  Vector: (h) => [`${h}->data[0 .. ${h}->capacity * ${h}->elem_size - 1]`],
+  IndexAllocator: (h) => [`${h}->count`, `${h}->oldest`, `${h}->newest`, `${h}->cells[0 .. ${h}->capacity - 1]`],
+};
+
+/** ACSL: the blocks a structure is made of (for the separation precondition). */
+const BLOCKS: Record<StructureDecl["kind"], (h: string) => string[]> = {
+  FlowTable: (h) => [h, ...BLOCKS.FlowMap(`${h}->map`), ...BLOCKS.Vector(`${h}->keys`), `${h}->hashes + (0 .. ${h}->capacity - 1)`, ...BLOCKS.IndexAllocator(`${h}->alloc`)],
+  FlowMap: (h) => [h, `${h}->slots + (0 .. ${h}->table_size - 1)`, `${h}->keys + (0 .. ${h}->table_size * ${h}->key_size - 1)`],
+  Vector: (h) => [h, `${h}->data + (0 .. ${h}->capacity * ${h}->elem_size - 1)`],
+  IndexAllocator: (h) => [h, `${h}->cells + (0 .. ${h}->capacity - 1)`],
+};
+
 const FLAG_KIND: Record<ConfigField["kind"], string> = {
   uint: "NF_FLAG_UINT",
   device: "NF_FLAG_DEVICE",
@@ -229,6 +254,11 @@ class CEmitter {
         break;
       case "for": {
         const t = uintType(s.varType.width);
+        const assigned = [...new Set(assignedLocals(s.body))].filter((n) => n !== s.variable);
+        add(`/*@ loop assigns ${[s.variable, ...assigned, ...this.frameAssigns()].join(", ")};`);
+        if (this.m.state.length > 0) add(`    loop invariant nf_state_inv(st);`);
+        add(`    loop invariant ${s.variable} >= ${this.expr(s.from)};`);
+        add(`    loop variant ${this.expr(s.to)} - ${s.variable}; */`);
         add(`for (${t} ${s.variable} = ${this.expr(s.from)}; ${s.variable} < ${this.expr(s.to)}; ${s.variable}++) {`);
         lines.push(...this.stmts(s.body, indent + "  "));
         add("}");
@@ -255,7 +285,192 @@ class CEmitter {
       : `static ${cType(f.returnType)} ${f.name}(${CONTEXT_PARAMS}${params})`;
     const body = this.stmts(f.body, "  ");
     const unused = ["st", "cfg", "env", "pkt", "len", "device", "time_ns"].map((n) => `  (void)${n};`);
-    return [`/* ${this.sourceName}:${f.loc.line}: function ${f.name} */`, `${signature} {`, ...unused, ...body, "}"].join("\n");
+    return [`/* ${this.sourceName}:${f.loc.line}: function ${f.name} */`, this.functionContract(isProcess), `${signature} {`, ...unused, ...body, "}"].join("\n");
+  }
+
+  // ------------------------------------------------------------ ACSL
+
+  /** Everything a generated function may write: the packet and the structures' footprints. */
+  private frameAssigns(): string[] {
+    return ["pkt[0 .. len - 1]", ...this.m.state.flatMap((d) => FOOTPRINT[d.kind](`st->${d.name}`))];
+  }
+
+  /**
+   * The shell's guarantees at every call of nf_process (runtime-c/shells/nf.h): a valid packet of
+   * `len` bytes, a device below device_count <= NF_MAX_DEVICES, a config within its declared ranges
+   * and constraints (checked at start-up), structures of the declared capacities, all in separate
+   * memory; and the NF's state invariant (see nfStateModel).
+   */
+  private functionContract(isProcess: boolean): string {
+    const req: string[] = [
+      "\\valid(pkt + (0 .. len - 1))",
+      "\\valid_read(cfg) && \\valid_read(env) && \\valid_read(st)",
+      "1 <= env->device_count <= NF_MAX_DEVICES && device < env->device_count",
+    ];
+    for (const f of this.m.config) {
+      const typeMax = (1n << BigInt(f.width)) - 1n;
+      const bound = (v: string): string[] => {
+        const out: string[] = [];
+        if (f.kind === "device") out.push(`${v} < env->device_count`);
+        if (f.kind === "bool") out.push(`${v} <= 1`);
+        if (f.min > 0n) out.push(`${v} >= ${f.min}`);
+        if (f.max < typeMax && f.kind !== "device") out.push(`${v} <= ${f.max}`);
+        return out;
+      };
+      const conds = bound(f.perDevice ? `cfg->${f.name}[d]` : `cfg->${f.name}`);
+      if (conds.length === 0) continue;
+      req.push(f.perDevice ? `\\forall integer d; 0 <= d < NF_MAX_DEVICES ==> ${conds.join(" && ")}` : conds.join(" && "));
+    }
+    for (const c of this.m.constraints) req.push(`${stripParens(this.expr(c.expr))}; // ${this.sourceName}:${c.loc.line}`);
+    for (const d of this.m.state) req.push(`st->${d.name}->capacity == ${this.expr(d.capacity)} && ${this.expr(d.capacity)} >= 1`);
+    const blocks = ["pkt + (0 .. len - 1)", "cfg", "env", "st", ...this.m.state.flatMap((d) => BLOCKS[d.kind](`st->${d.name}`))];
+    req.push(`\\separated(${blocks.join(", ")})`);
+    if (this.m.state.length > 0) req.push("nf_state_inv(st)");
+    // nf_process is called by the shell only; helpers state what they may write, for their callers.
+    const assigns = isProcess ? [] : [`  assigns ${this.frameAssigns().join(", ")};`];
+    const lines = ["/*@", ...req.map((r) => `  requires ${r}${r.includes("; //") ? "" : ";"}`), ...assigns, "*/"];
+    return lines.join("\n");
+  }
+
+  /**
+   * Record fields the NF stores devices in: every literal of the record sets them from the input
+   * device or a device config field. The state invariant says stored records keep them below
+   * NF_MAX_DEVICES, so reading one back and indexing a per-device array with it is in bounds.
+   */
+  private deviceFields(record: string): string[] {
+    const lits: Extract<Expr, { kind: "recordLit" }>[] = [];
+    const visitExpr = (e: Expr): void => {
+      if (e.kind === "recordLit" && e.record === record) lits.push(e);
+      for (const v of Object.values(e)) {
+        if (v !== null && typeof v === "object" && "kind" in v && "type" in v) visitExpr(v as Expr);
+        if (Array.isArray(v)) for (const x of v) if (x !== null && typeof x === "object" && "type" in x) visitExpr(x as Expr);
+      }
+      if (e.kind === "recordLit") for (const x of Object.values(e.fields)) visitExpr(x);
+    };
+    const visitStmts = (ss: Stmt[]): void => {
+      for (const s of ss) {
+        for (const v of Object.values(s)) {
+          if (v !== null && typeof v === "object" && "kind" in v && "type" in v) visitExpr(v as Expr);
+          if (Array.isArray(v))
+            for (const x of v) {
+              if (x !== null && typeof x === "object" && "type" in x) visitExpr(x as Expr);
+            }
+        }
+        if (s.kind === "if") {
+          visitStmts(s.then);
+          visitStmts(s.else);
+        }
+        if (s.kind === "for") visitStmts(s.body);
+      }
+    };
+    for (const f of [this.m.process, ...this.m.functions]) visitStmts(f.body);
+    if (lits.length === 0) return [];
+    const isDevice = (e: Expr): boolean =>
+      (e.kind === "context" && e.field === "device") || (e.kind === "config" && this.m.config.find((c) => c.name === e.field)?.kind === "device");
+    const rec = this.m.records.find((r) => r.name === record);
+    return (rec?.fields ?? []).map((f) => f.name).filter((name) => lits.every((l) => l.fields[name] !== undefined && isDevice(l.fields[name]!)));
+  }
+
+  /**
+   * The abstract view of the state that accessor contracts speak about: `<s>_holds(st, i, r)` (slot
+   * i of structure s is in use and holds record r), `<s>_allocated(st, i)`, and the NF's state
+   * invariant nf_state_inv. The accessors' contracts are proven against the structures' contracts
+   * (runtime-c/structures/*.h) separately; generated per-packet code is proven against them.
+   */
+  nfStateModel(): string {
+    if (this.m.state.length === 0) return "";
+    const preds: string[] = [];
+    const inv: string[] = [];
+    for (const d of this.m.state) {
+      if (d.kind === "IndexAllocator") {
+        preds.push(`  predicate ${d.name}_allocated{L}(struct nf_state *st, integer index);`);
+        continue;
+      }
+      const rec = d.record!;
+      preds.push(`  predicate ${d.name}_holds{L}(struct nf_state *st, integer index, struct ${rec} r);`);
+      const dev = this.deviceFields(rec);
+      if (d.kind !== "FlowMap" && dev.length > 0)
+        inv.push(`(\\forall integer i; \\forall struct ${rec} r; ${d.name}_holds(st, i, r) ==> ${dev.map((f) => `r.${f} < NF_MAX_DEVICES`).join(" && ")})`);
+    }
+    return [
+      "/*@ axiomatic nf_state_model {",
+      ...preds,
+      "  }",
+      `  predicate nf_state_inv{L}(struct nf_state *st) = ${inv.length === 0 ? "\\true" : inv.join(" &&\n    ")};`,
+      "*/",
+    ].join("\n");
+  }
+
+  private accessorContract(d: StructureDecl, method: string): string {
+    const h = `st->${d.name}`;
+    const cap = `${h}->capacity`;
+    const fp = FOOTPRINT[d.kind](h).join(", ");
+    const rec = d.record;
+    const dev = rec ? this.deviceFields(rec) : [];
+    const holdsAny = (i: string) => `\\exists struct ${rec} r; ${d.name}_holds(st, ${i}, r)`;
+    const c: string[] = ["requires \\valid_read(st) && nf_state_inv(st);"];
+    const writes = (extra: string[] = []) =>
+      c.push(`assigns ${fp};`, "ensures nf_state_inv(st);", `ensures ${cap} == \\old(${cap});`, ...extra);
+    // What the state invariant gives about a record read back (stated here so callers need no quantifiers).
+    const devOk = (r: string) => dev.map((f) => ` && ${r}.${f} < NF_MAX_DEVICES`).join("");
+    const reads = (extra: string[] = []) => c.push("assigns \\nothing;", ...extra);
+    switch (`${d.kind}.${method}`) {
+      case "FlowTable.find":
+      case "FlowMap.get":
+        reads([`ensures \\result.present ==> \\result.value < ${d.kind === "FlowMap" ? "4294967296" : cap} && ${d.kind === "FlowMap" ? "\\true" : `${d.name}_holds(st, \\result.value, key)`};`]);
+        break;
+      case "FlowTable.keyAt":
+        reads([`ensures \\result.present ==> index < ${cap} && ${d.name}_holds(st, index, \\result.value)${devOk("\\result.value")};`]);
+        break;
+      case "FlowTable.size":
+      case "FlowMap.size":
+        reads([`ensures \\result <= ${cap};`]);
+        break;
+      case "FlowTable.add":
+        if (dev.length > 0) c.push(`requires ${dev.map((f) => `key.${f} < NF_MAX_DEVICES`).join(" && ")};`);
+        writes([`ensures \\result.present ==> \\result.value < ${cap} && ${d.name}_holds(st, \\result.value, key);`]);
+        break;
+      case "FlowTable.refresh":
+      case "FlowTable.remove":
+        c.push(`requires index < ${cap} && ${holdsAny("index")};`);
+        writes();
+        break;
+      case "FlowTable.expire":
+        writes([`ensures \\result <= ${cap};`]);
+        break;
+      case "FlowMap.put":
+      case "FlowMap.erase":
+        writes();
+        break;
+      case "Vector.get":
+        c.push(`requires index < ${cap};`);
+        reads([`ensures ${d.name}_holds(st, index, \\result)${devOk("\\result")};`]);
+        break;
+      case "Vector.set":
+        c.push(`requires index < ${cap};`);
+        if (dev.length > 0) c.push(`requires ${dev.map((f) => `value.${f} < NF_MAX_DEVICES`).join(" && ")};`);
+        writes();
+        break;
+      case "IndexAllocator.isAllocated":
+        c.push(`requires index < ${cap};`);
+        reads([`ensures \\result ==> ${d.name}_allocated(st, index);`]);
+        break;
+      case "IndexAllocator.count":
+        reads([`ensures \\result <= ${cap};`]);
+        break;
+      case "IndexAllocator.allocate":
+      case "IndexAllocator.expireOne":
+        writes([`ensures \\result.present ==> \\result.value < ${cap} && ${d.name}_allocated(st, \\result.value);`]);
+        break;
+      case "IndexAllocator.refresh":
+      case "IndexAllocator.free":
+        c.push(`requires index < ${cap} && ${d.name}_allocated(st, index);`);
+        writes();
+        break;
+      default:
+        writes();
+    }
+    return ["/*@", ...c.map((l) => "  " + l), "*/"].join("\n");
   }
 
   /** Typed wrappers around the generic runtime-c structures, one per operation the NF uses. */
@@ -266,7 +481,7 @@ class CEmitter {
       const key = rec ? `struct ${rec}` : "";
       const p = `st->${d.name}`;
       const fn = (ret: string, method: string, params: string, body: string[]) =>
-        out.push([`static inline ${ret} ${d.name}_${snake(method)}(struct nf_state *st${params}) {`, ...body.map((b) => "  " + b), "}"].join("\n"));
+        out.push([this.accessorContract(d, method), `static inline ${ret} ${d.name}_${snake(method)}(struct nf_state *st${params}) {`, ...body.map((b) => "  " + b), "}"].join("\n"));
       switch (d.kind) {
         case "FlowTable":
           fn("struct vig_opt_u32", "find", `, ${key} key`, [
@@ -332,7 +547,7 @@ class CEmitter {
   private onlyUsed(accessors: string[]): string[] {
     const bodies = [this.m.process, ...this.m.functions].map((f) => this.function(f, f === this.m.process)).join("\n");
     return accessors.filter((a) => {
-      const name = /static inline [^(]*? (\w+)\(/.exec(a)![1]!;
+      const name = /static inline [^(]*? (\w+)\(/.exec(a.slice(a.indexOf("static inline")))![1]!;
       return new RegExp(`\\b${name}\\(`).test(bodies);
     });
   }
@@ -380,10 +595,29 @@ class CEmitter {
       constraints: m.constraints.map((c) => ({ expr: stripParens(this.expr(c.expr)), text: cString(c.loc.text), line: c.loc.line })),
       capacities: m.state.map((d) => ({ name: d.name, expr: this.expr(d.capacity), line: d.loc.line })),
       structures: m.state.map((d) => ({ name: d.name, cType: STRUCTURE_C[d.kind].cType, alloc: this.structureAlloc(d), line: d.loc.line })),
+      stateModel: this.nfStateModel(),
       accessors: this.accessors(),
       functions,
     });
   }
+}
+
+/** Locals a statement list assigns (for loop assigns clauses). */
+function assignedLocals(ss: Stmt[]): string[] {
+  return ss.flatMap((s) => {
+    switch (s.kind) {
+      case "assign":
+        return [s.name];
+      case "stateCall":
+        return s.result && !s.result.declare ? [s.result.name] : [];
+      case "if":
+        return [...assignedLocals(s.then), ...assignedLocals(s.else)];
+      case "for":
+        return assignedLocals(s.body);
+      default:
+        return [];
+    }
+  });
 }
 
 function snake(method: string): string {

@@ -209,7 +209,8 @@ static inline void vig_ipv4_write(uint8_t *p, uint16_t len, uint32_t field, uint
 
 /* Writes a TCP or UDP header field (2 or 4 bytes, word aligned), keeping its checksum valid. */
 /*@ requires bytes == 2 || bytes == 4;
-    requires field % 2 == 0 && l4 + field + bytes <= 65535 && l4 + VIG_TCP_CHECKSUM + 2 <= 65535;
+    requires field % 2 == 0 && l4 + field + bytes <= 65535 &&
+             l4 + (udp ? VIG_UDP_CHECKSUM : VIG_TCP_CHECKSUM) + 2 <= 65535;
     requires \valid(p + (l4 + field .. l4 + field + bytes - 1));
     requires \valid(p + (l4 + (udp ? VIG_UDP_CHECKSUM : VIG_TCP_CHECKSUM) ..
                           l4 + (udp ? VIG_UDP_CHECKSUM : VIG_TCP_CHECKSUM) + 1));

@@ -1,0 +1,142 @@
+/**
+ * The "c" stage of `vigorc verify`: the generated C of an NF, proven free of runtime errors by
+ * Frama-C WP with RTE guards (z3 + cvc4, see c-proof.ts).
+ *
+ * What is checked, for nf_process and the NF's helper functions, for every packet length and
+ * content: every memory access (the packet, the config, the environment), signed and unsigned
+ * arithmetic overflow (-warn-unsigned-overflow: the IR verifier already proves NF arithmetic never
+ * wraps, so any wrap in the C is a codegen bug), every callee precondition (packet.h access
+ * functions, whose contracts state how many bytes a present header guarantees, and the structure
+ * accessors, whose contracts carry facts such as "a found index is allocated and below capacity").
+ * What is assumed: the requires clause of nf_process (the shell's guarantees: a valid packet of
+ * `len` bytes, device < device_count <= NF_MAX_DEVICES, config within its declared ranges and
+ * constraints, structures of the declared capacities, in separate memory, and the NF's state
+ * invariant), and the accessors' contracts (proven against the structures' contracts separately).
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { emitC } from "../codegen/emit-c.ts";
+import { compileNf, formatDiagnostic } from "../frontend/index.ts";
+import { proveC, type CGoalFailure } from "./c-proof.ts";
+import type { StageFailure, StageResult } from "./stage.ts";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const INCLUDE_DIRS = ["packet", "shells", "structures"].map((d) => join(ROOT, "runtime-c", d));
+
+export interface CStageOptions {
+  /** The NF source (nfs/*.ts). */
+  nfFile: string;
+  /** Where nf.c is written (default: a temporary folder, removed afterwards). */
+  workDir?: string;
+  /** Prove this C file instead of the NF's generated code (tests: planted bugs). */
+  cFile?: string;
+  /** Per-goal prover timeout in seconds (default 10). */
+  timeoutSeconds?: number;
+}
+
+/** The TypeScript line a C line comes from: the nearest `/* nat.ts:LINE...` comment at or above it. */
+export function sourceLineOf(cText: string, cLine: number): { file: string; line: number } | undefined {
+  const lines = cText.split("\n");
+  for (let i = Math.min(cLine, lines.length) - 1; i >= 0; i--) {
+    const m = /\/\* ([\w.-]+\.ts):(\d+)[: ]/.exec(lines[i]!);
+    if (m) return { file: m[1]!, line: Number(m[2]) };
+  }
+  return undefined;
+}
+
+/** The functions of generated code the stage proves: nf_process and the NF's helpers. */
+function nfFunctions(cText: string): string[] {
+  const names = new Set<string>(["nf_process"]);
+  // Helpers are `static <type> name(struct nf_state *st, const struct nf_config *cfg, ...`.
+  const re = /^static (?!inline)[\w ]+?(\w+)\(struct nf_state \*st, const struct nf_config \*cfg/gm;
+  for (let m = re.exec(cText); m !== null; m = re.exec(cText)) names.add(m[1]!);
+  return [...names];
+}
+
+export async function runCStage(opts: CStageOptions): Promise<StageResult> {
+  const started = Date.now();
+  const fail = (message: string): StageResult => ({
+    name: "c",
+    proven: false,
+    goals: { proven: 0, total: 0 },
+    seconds: (Date.now() - started) / 1000,
+    failures: [{ message, file: opts.nfFile }],
+  });
+  const ownDir = opts.workDir === undefined && opts.cFile === undefined;
+  const workDir = opts.workDir ?? (opts.cFile ? dirname(opts.cFile) : await mkdtemp(join(tmpdir(), "vigorc-c-")));
+  try {
+    let cFile = opts.cFile;
+    if (cFile === undefined) {
+      const r = compileNf(opts.nfFile);
+      if (!r.module) return fail(r.diagnostics.map((d) => formatDiagnostic(d)).join("\n"));
+      cFile = join(workDir, "nf.c");
+      await writeFile(cFile, emitC(r.module));
+    }
+    const cText = await readFile(cFile, "utf8");
+    const functions = nfFunctions(cText);
+    const proof = await proveC({
+      files: [cFile],
+      includeDirs: INCLUDE_DIRS,
+      functions,
+      unsignedOverflow: true,
+      timeoutSeconds: opts.timeoutSeconds ?? 10,
+    });
+    if (proof.total === 0 && /\[wp\] Warning: No goal generated/.test(proof.log)) {
+      // Nothing to check (e.g. NOP: no memory access, no arithmetic, no call).
+      return { name: "c", proven: true, goals: { proven: 0, total: 0 }, seconds: (Date.now() - started) / 1000, failures: [] };
+    }
+    const failures: StageFailure[] = proof.failures
+      .filter((f) => f.status === "error" || functions.includes(f.function))
+      .map((f) => toStageFailure(f, cFile, cText, opts.nfFile));
+    if (proof.proven < proof.total && failures.length === 0)
+      failures.push({ message: `${proof.total - proof.proven} goal(s) not proven (see frama-c log)`, file: opts.nfFile });
+    return {
+      name: "c",
+      proven: proof.total > 0 && proof.proven === proof.total,
+      goals: { proven: proof.proven, total: proof.total },
+      seconds: (Date.now() - started) / 1000,
+      failures,
+    };
+  } finally {
+    if (ownDir) await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function toStageFailure(f: CGoalFailure, cFile: string, cText: string, nfFile: string): StageFailure {
+  if (f.status === "error") return { message: `Frama-C failed: ${f.goal}`, file: nfFile };
+  const inNf = basename(f.file) === basename(cFile);
+  const cLocation = `${inNf ? cFile : f.file}:${f.line}`;
+  const src = inNf ? sourceLineOf(cText, f.line) : undefined;
+  const file = src ? join(dirname(nfFile), src.file) : nfFile;
+  return {
+    message: `${f.function}: ${f.goal} not proven (${f.status})`,
+    file,
+    ...(src ? { line: src.line } : {}),
+    cLocation,
+  };
+}
+
+/** `npx tsx compiler/verifier/c-stage.ts nfs/nat.ts [nf.c]`: runs the stage and prints its result. */
+async function main(argv: string[]): Promise<number> {
+  const [nfFile, cFile] = argv;
+  if (nfFile === undefined) {
+    console.error("usage: c-stage.ts <nf.ts> [nf.c]");
+    return 2;
+  }
+  const r = await runCStage({ nfFile, ...(cFile ? { cFile } : {}) });
+  console.log(`c: ${r.goals.proven}/${r.goals.total} goals proven in ${r.seconds.toFixed(1)} s`);
+  for (const f of r.failures) console.log(`  ${f.file ?? ""}:${f.line ?? "?"} (${f.cLocation ?? ""}) ${f.message}`);
+  return r.proven ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(2);
+    },
+  );
+}
