@@ -1,8 +1,51 @@
-/** verify / replay / test: being written (issue: prove NFs correct). Until then they say so. */
-function unavailable(name: string): number {
-  console.error(`vigorc ${name}: not available in this build yet`);
-  return 3;
+/** verify / replay / test: the verifier's commands (exit codes: 0 ok, 1 disproven / disagreement, 2 bad input). */
+import { parseArgs, UsageError } from "../cli/main.ts";
+import { formatCounterexample } from "./report.ts";
+import { BadInput, formatDiagnostics, TRUSTED_BASE, verifyNf, type VerifyResult } from "./verify.ts";
+
+/** The programmatic entry point is verifyNf in ./verify.ts (kept out of this module, whose exports are commands). */
+
+export async function verify(args: string[]): Promise<number> {
+  const { positional, options } = parseArgs(args, ["--spec", "--property", "--out"], ["--json", "--no-c", "--quiet"], ["--property"]);
+  const nfFile = positional[0];
+  if (!nfFile) throw new UsageError("missing NF file: vigorc verify <nf.ts> [--spec FILE] [--property FILE|NAME]... [--json]");
+  const json = options.has("--json");
+  let r: VerifyResult;
+  try {
+    r = await verifyNf({
+      nfFile,
+      specFile: options.get("--spec")?.[0],
+      properties: options.get("--property"),
+      counterexampleDir: options.get("--out")?.[0],
+      progress: json || options.has("--quiet") ? undefined : (l) => console.error(`  ${l}`),
+    });
+  } catch (e) {
+    if (e instanceof BadInput) {
+      if (e.diagnostics.length > 0) console.error(formatDiagnostics(e.diagnostics) + "\n");
+      console.error(`vigorc verify: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (json) {
+    console.log(JSON.stringify({ nf: r.nf, proven: r.proven, stages: r.stages.map((s) => ({ name: s.name, proven: s.proven, goals: s.goals, seconds: Number(s.seconds.toFixed(3)) })) }));
+  } else {
+    printSummary(r);
+  }
+  return r.proven ? 0 : 1;
 }
-export const verify = (_args: string[]): number => unavailable("verify");
-export const replay = (_args: string[]): number => unavailable("replay");
-export const test = (_args: string[]): number => unavailable("test");
+
+function printSummary(r: VerifyResult): void {
+  const s = r.stages[0]!;
+  console.log(`\n${r.nf}: ${r.proven ? "PROVEN" : "NOT PROVEN"} — ${s.goals.proven}/${s.goals.total} goals over ${r.paths} paths in ${r.seconds.toFixed(2)}s`);
+  for (const g of r.groups) console.log(`  ${g.proven === g.total ? "✓" : "✗"} ${g.name} (${g.proven}/${g.total}, ${g.seconds.toFixed(2)}s)`);
+  console.log(
+    `\n  For every packet up to 1514 bytes, every input device and device count (1..32), every arrival\n` +
+      `  time not earlier than the stored times, every configuration in the declared ranges satisfying\n` +
+      `  the constraints, and every prior state satisfying the structures' invariants.`,
+  );
+  console.log(`  Trusted: ${TRUSTED_BASE.join("; ")}.`);
+  for (const cx of r.counterexamples) console.log("\n" + formatCounterexample(cx));
+}
+
+export { replay, test } from "./concrete-commands.ts";

@@ -1,0 +1,310 @@
+/**
+ * The "spec" stage of `vigorc verify`: symbolic execution of the NF IR, then, path by path, Z3
+ * proves the obligations (no overflow, no division by zero, indexes in range, structure
+ * preconditions), the reference spec (action, output bytes, checksums, state update) and every
+ * property. A failed goal yields a counterexample (see counterexample.ts).
+ */
+import type { FunctionDeclaration } from "ts-morph";
+import { IPV4_OFFSET, PROTOCOL_TCP, PROTOCOL_UDP, TCP_CHECKSUM_OFFSET, UDP_CHECKSUM_OFFSET, UDP_LENGTH, type HeaderName } from "../../dsl/layout.ts";
+import type { NfModule, SourceLoc } from "../ir/ir.ts";
+import { NfExecutor, SymInputs, type NfPath } from "./exec-nf.ts";
+import { SpecInterpreter, W, type Outcome, type SpecFn, type SVal } from "./spec-interp.ts";
+import type { Arr, TableView } from "./sym.ts";
+import { Bits, isTrue, type B, type BV, type Z } from "./z3.ts";
+import type { Model, Solver } from "z3-solver";
+
+export interface Goal {
+  /** "obligation" | "spec" | "property:<name>" */
+  group: string;
+  path: NfPath;
+  /** Must hold on the path. */
+  cond: B;
+  message: string;
+  loc?: SourceLoc;
+  /** Named parts, evaluated in a counterexample to say what went wrong. */
+  parts?: { what: string; cond: B }[];
+  /** Spec outcomes (for the counterexample's "expected"). */
+  outcomes?: Outcome[];
+  /** Extra assumptions of this goal (witness bindings). */
+  assume?: B[];
+}
+
+export interface Failure {
+  goal: Goal;
+  model: Model<"main">;
+}
+
+export class Prover {
+  readonly b: Bits;
+  readonly solver: Solver<"main">;
+  readonly inputs: SymInputs;
+  readonly exec: NfExecutor;
+  readonly interp: SpecInterpreter;
+  paths: NfPath[] = [];
+  checks = 0;
+  /** Skolem offset for "every byte", and one's complement sums of the untouched words. */
+  readonly someOffset: BV;
+  readonly restIp: BV;
+  readonly restL4: BV;
+
+  constructor(
+    readonly Z: Z,
+    readonly nf: NfModule,
+  ) {
+    this.b = new Bits(Z);
+    this.solver = new Z.Solver();
+    const facts = { assume: (f: B) => (isTrue(f) ? undefined : this.solver.add(f)) };
+    this.inputs = new SymInputs(Z, this.b, nf, facts);
+    this.exec = new NfExecutor(Z, this.b, nf, this.inputs, (pc) => this.sat(pc));
+    this.interp = new SpecInterpreter(Z, this.b, nf, this.inputs);
+    this.someOffset = this.b.named("someByteOffset", 16);
+    this.restIp = this.b.named("ipv4.sumOfOtherWords", 16);
+    this.restL4 = this.b.named("l4.sumOfOtherWords", 16);
+  }
+
+  async sat(pc: B[], extra: B[] = []): Promise<boolean> {
+    this.checks++;
+    this.solver.push();
+    for (const c of [...pc, ...extra]) this.solver.add(c);
+    const r = await this.solver.check();
+    this.solver.pop();
+    return r !== "unsat";
+  }
+
+  /** Checks a goal; returns the model of a violation, or undefined when proven. */
+  async refute(g: Goal): Promise<Model<"main"> | undefined> {
+    this.checks++;
+    this.solver.push();
+    for (const c of g.path.pc) this.solver.add(c);
+    for (const c of g.assume ?? []) this.solver.add(c);
+    this.solver.add(this.b.not(g.cond));
+    const t0 = performance.now();
+    if (process.env["VIGORC_VERIFY_DEBUG"] === "2") console.error(`  [check] ${g.group}: ${g.message}`);
+    const r = await this.solver.check();
+    const ms = performance.now() - t0;
+    if (process.env["VIGORC_VERIFY_DEBUG"] && ms > 200) console.error(`  [slow ${ms.toFixed(0)}ms] ${g.group}: ${g.message}`);
+    const m = r === "sat" ? this.solver.model() : undefined;
+    this.solver.pop();
+    if (r === "unknown") throw new Error(`Z3 could not decide: ${g.message}`);
+    return m;
+  }
+
+  /** Installs the spec's state invariants: assumed of the prior state's entries (lazily, per entry looked at). */
+  setInvariants(invariants: Map<string, SpecFn>): void {
+    this.invariants = invariants;
+    this.exec.initialTables();
+    for (const [name, fn] of invariants) {
+      const t = this.inputs.tables.get(name);
+      if (!t) this.interp.err(fn, `the NF has no table '${name}'`);
+      t.entryInvariant = (i, k, time) => this.invariantAt(fn, i, k, time);
+    }
+  }
+  invariants = new Map<string, SpecFn>();
+
+  private invariantAt(fn: SpecFn, i: BV, k: Record<string, BV>, time: BV): B {
+    const interp = this.interp;
+    const entry: SVal = { k: "obj", f: { index: interp.int(i), key: interp.recObj(k), time: interp.int(time) } };
+    return interp.bool(interp.merge(interp.call(fn, [entry, interp.cfgObj()]), fn), fn);
+  }
+
+  /** The invariants hold of every entry after the packet (so, by induction, of every reachable state). */
+  invariantGoals(): Goal[] {
+    const b = this.b;
+    const out: Goal[] = [];
+    for (const p of this.paths) {
+      for (const [name, fn] of this.invariants) {
+        const t = p.tables.get(name)!;
+        const x = this.interp.skolem(t, name).x;
+        out.push({ group: "invariant", path: p, cond: b.implies(t.alloc(x), this.invariantAt(fn, x, t.key(x), t.time(x))), message: `the invariant of '${name}' holds after path ${p.id}` });
+      }
+    }
+    return out;
+  }
+
+  async run(): Promise<NfPath[]> {
+    this.exec.assumeConstraints();
+    this.paths = await this.exec.run();
+    return this.paths;
+  }
+
+  initialTables(): Map<string, TableView> {
+    return new Map([...this.inputs.tables].map(([n, t]) => [n, t as TableView]));
+  }
+
+  obligationGoals(): Goal[] {
+    return this.paths.flatMap((p) => p.obligations.map((o) => ({ group: "obligation", path: p, cond: o.cond, message: o.message, loc: o.loc })));
+  }
+
+  /** The spec's outcomes for this packet (independent of the NF path). */
+  specOutcomes(decl: FunctionDeclaration): Outcome[] {
+    const args: SVal[] = [{ k: "pkt", arr: this.inputs.pkt }, { k: "ctx" }, this.interp.cfgObj(), this.interp.tablesObj(this.initialTables())];
+    const outs = this.interp.call(decl, args);
+    for (const o of outs) if (o.value.k !== "expected") this.interp.err(decl, "the spec must return drop(...), forward(...) or flood(...) on every path");
+    return outs;
+  }
+
+  /** Witness for the spec's "any free index": the index the NF allocated (or refreshed) on this path. */
+  witnesses(p: NfPath): B[] {
+    const out: B[] = [];
+    for (const [table, v] of this.interp.choiceVars) {
+      void table;
+      const w = p.added[0]?.index ?? p.refreshed[0];
+      if (w) out.push(v.eq(w));
+    }
+    return out;
+  }
+
+  /**
+   * Per path: the spec outcomes whose guard the path allows (usually one), and for each, one goal
+   * per part (action, state, output bytes, each checksum, the spec's choices): small queries.
+   */
+  async specGoals(outcomes: Outcome[]): Promise<Goal[]> {
+    const b = this.b;
+    const goals: Goal[] = [];
+    for (const p of this.paths) {
+      const assume = this.witnesses(p);
+      let any = false;
+      for (const o of outcomes) {
+        if (o.value.k !== "expected") continue;
+        if (!(await this.sat(p.pc, [o.guard, ...assume]))) continue;
+        any = true;
+        const m = this.match(p, o.value);
+        const choices = this.interp.choices.map((c) => ({ what: `the spec's choice is valid: ${c.what}`, cond: b.implies(c.guard, c.cond) }));
+        for (const part of [...m.parts, ...choices]) {
+          goals.push({ group: "spec", path: p, cond: part.cond, message: `path ${p.id}: ${part.what} as the spec says`, parts: [part], outcomes, assume: [...assume, o.guard] });
+        }
+      }
+      if (!any) goals.push({ group: "spec", path: p, cond: this.Z.Bool.val(false), message: `path ${p.id}: the spec defines no outcome`, outcomes, assume });
+    }
+    return goals;
+  }
+
+  propertyGoals(decl: FunctionDeclaration): Goal[] {
+    const b = this.b;
+    const name = decl.getName() ?? "property";
+    return this.paths.map((p) => {
+      const i = this.interp;
+      const step: SVal = {
+        k: "obj",
+        f: {
+          cfg: i.cfgObj(),
+          device: i.int(this.inputs.device),
+          time: i.int(this.inputs.time),
+          deviceCount: i.int(this.inputs.deviceCount),
+          packet: { k: "pkt", arr: this.inputs.pkt },
+          output: { k: "pkt", arr: p.pkt },
+          action: i.actionObj(p.action.kind, p.action.dev),
+          before: i.tablesObj(this.initialTables()),
+          after: i.tablesObj(p.tables),
+        },
+      };
+      const outs = i.call(decl, [step]);
+      const cond = b.or(...outs.map((o) => b.and(o.guard, i.bool(o.value, decl))));
+      return { group: `property:${name}`, path: p, cond, message: `${name} holds on path ${p.id}`, loc: undefined };
+    });
+  }
+
+  // ------------------------------------------------------------------------ matching
+
+  private match(p: NfPath, exp: Extract<SVal, { k: "expected" }>): { ok: B; parts: { what: string; cond: B }[] } {
+    const b = this.b;
+    const parts: { what: string; cond: B }[] = [];
+    const actionOk = exp.action === p.action.kind ? (exp.action === "forward" ? b.eq(exp.device, p.action.dev) : this.Z.Bool.val(true)) : this.Z.Bool.val(false);
+    parts.push({ what: "action", cond: actionOk });
+    // State.
+    const initial = this.initialTables();
+    for (const [name, after] of p.tables) {
+      const expected = exp.state?.[name] ?? initial.get(name)!;
+      const s = this.interp.skolem(after, name);
+      parts.push({ what: `state '${name}'`, cond: this.interp.ops.equal(after, expected, s.x, s.q) });
+    }
+    if (exp.action !== "drop") parts.push(...this.outputParts(p.pkt, exp.rewrite));
+    return { ok: b.and(...parts.map((x) => x.cond)), parts };
+  }
+
+  private onesAdd(x: BV, y: BV): BV {
+    const t = x.zeroExt(1).add(y.zeroExt(1));
+    return t.extract(15, 0).add(t.extract(16, 16).zeroExt(15));
+  }
+  private onesSum(words: BV[]): BV {
+    return words.reduce((s, w) => this.onesAdd(s, w));
+  }
+
+  private outputParts(out: Arr, rewrite: Record<string, SVal>): { what: string; cond: B }[] {
+    const b = this.b;
+    const pm = this.exec.pm;
+    const inArr = this.inputs.pkt;
+    const len = this.inputs.len;
+    const parts: { what: string; cond: B }[] = [];
+    let expected = inArr;
+    const excluded: B[] = [];
+    const anyFields: { active: B; at: BV; bytes: number }[] = [];
+    const o = this.someOffset;
+    const range = (start: BV, n: number) => b.and(o.uge(start), o.ult(start.add(b.val(n, 16))));
+    const tcp = pm.parse(inArr, len, "tcp");
+    const udp = pm.parse(inArr, len, "udp");
+    for (const [group, v] of Object.entries(rewrite)) {
+      if (group === "checksums") continue;
+      if (v.k !== "obj") continue;
+      const headers: HeaderName[] = group === "l4" ? ["tcp", "udp"] : [group as HeaderName];
+      for (const [field, val] of Object.entries(v.f)) {
+        for (const h of headers) {
+          const p = pm.parse(inArr, len, h);
+          const present = group === "l4" ? b.or(tcp.present, udp.present) : p.present;
+          const f = pm.layout(h, field);
+          const at = pm.at(p.off, f.offset);
+          const active = group === "l4" ? (h === "tcp" ? tcp.present : b.and(b.not(tcp.present), udp.present)) : this.Z.Bool.val(true);
+          parts.push({ what: `the packet has the ${group} header the spec rewrites`, cond: present });
+          if (val.k === "any") {
+            excluded.push(b.and(active, range(at, f.bytes)));
+            anyFields.push({ active, at, bytes: f.bytes });
+          } else if (val.k === "int") {
+            parts.push({ what: `${group}.${field} fits in ${f.width} bits`, cond: b.implies(active, b.and(val.e.sge(b.val(0, W)), b.fits(val.e, f.width))) });
+            expected = pm.writeIf(expected, active, at, f.bytes, b.resize(val.e, 8 * f.bytes));
+          }
+        }
+      }
+    }
+    const checksums = rewrite["checksums"];
+    if (checksums?.k === "str" && checksums.s === "valid") {
+      const ipv4 = pm.parse(inArr, len, "ipv4");
+      const ipCs = b.val(IPV4_OFFSET + 10, 16);
+      const tcpCs = pm.l4Present(inArr, len, PROTOCOL_TCP, TCP_CHECKSUM_OFFSET + 2);
+      const udpCs = pm.l4Present(inArr, len, PROTOCOL_UDP, UDP_LENGTH);
+      const l4 = pm.l4Offset(inArr);
+      const tcpAt = pm.at(l4, TCP_CHECKSUM_OFFSET);
+      const udpAt = pm.at(l4, UDP_CHECKSUM_OFFSET);
+      excluded.push(b.and(ipv4.present, range(ipCs, 2)), b.and(tcpCs, range(tcpAt, 2)), b.and(b.not(tcpCs), udpCs, range(udpAt, 2)));
+      const word = (a: Arr, off: number | BV) => pm.read16(a, typeof off === "number" ? b.val(off, 16) : off);
+      // The expected packet with the "any" fields as the NF wrote them.
+      let withAny = expected;
+      for (const a of anyFields) withAny = pm.writeIf(withAny, a.active, a.at, a.bytes, pm.read(out, a.at, a.bytes));
+      // RFC 1624 applied to every word that may change, in header order, from the input's checksum.
+      const chain = (at: BV, words: BV[], udpRule: boolean): BV => {
+        let c = word(inArr, at);
+        const cin = c;
+        for (const w of words) c = pm.checksumUpdate(c, word(inArr, w), word(withAny, w));
+        if (!udpRule) return c;
+        return b.ite(cin.eq(b.val(0, 16)), cin, b.ite(c.eq(b.val(0, 16)), b.val(0xffff, 16), c));
+      };
+      const same = (x: BV, y: BV) => b.or(x.eq(y), b.and(b.or(x.eq(b.val(0, 16)), x.eq(b.val(0xffff, 16))), b.or(y.eq(b.val(0, 16)), y.eq(b.val(0xffff, 16)))));
+      // Only the words of the fields the spec names (the others are proven unchanged byte by byte).
+      const named = (group: string, field: string) => {
+        const g = rewrite[group];
+        return g?.k === "obj" && field in g.f;
+      };
+      const fieldWords = (group: string, fields: [string, number[]][], base: (k: number) => BV) => fields.filter(([f]) => named(group, f)).flatMap(([, ks]) => ks.map(base));
+      const ipField = (k: number) => b.val(IPV4_OFFSET + k, 16);
+      const ipWords = fieldWords("ipv4", [["tos", [0]], ["id", [4]], ["ttl", [8]], ["src", [12, 14]], ["dst", [16, 18]]], ipField);
+      const portWords = (h: string) => fieldWords(h, [["srcPort", [0]], ["dstPort", [2]]], (k) => pm.at(l4, k));
+      const l4Words = [...fieldWords("ipv4", [["src", [12, 14]], ["dst", [16, 18]]], ipField), ...portWords("l4"), ...portWords("tcp"), ...portWords("udp")];
+      parts.push({ what: "the IPv4 header checksum is the RFC 1624 update of the input's (valid when the input's was)", cond: b.implies(ipv4.present, same(word(out, ipCs), chain(ipCs, ipWords, false))) });
+      parts.push({ what: "the TCP checksum is the RFC 1624 update of the input's (valid when the input's was)", cond: b.implies(tcpCs, same(word(out, tcpAt), chain(tcpAt, l4Words, false))) });
+      parts.push({ what: "the UDP checksum is the RFC 1624 update of the input's (0, no checksum, stays 0)", cond: b.implies(b.and(b.not(tcpCs), udpCs), word(out, udpAt).eq(chain(udpAt, l4Words, true))) });
+    }
+    const outByte = pm.byte(out, o);
+    const expByte = pm.byte(expected, o);
+    parts.push({ what: "every other output byte", cond: b.implies(b.and(o.ult(len), b.not(b.or(...excluded))), outByte.eq(expByte)) });
+    return parts;
+  }
+}

@@ -1,0 +1,484 @@
+/**
+ * Symbolic models shared by the NF executor and the spec interpreter:
+ * - the packet: an array of bytes (index u16) and a length <= MTU, parsed and written with the
+ *   rules of dsl/packet.ts (the C runtime's packet.h implements the same rules);
+ * - the abstract FlowTable: entries (index, key, time) as uninterpreted functions of the index,
+ *   with the structure's invariants instantiated lazily at every index and key that is looked at;
+ *   updates are functional overlays, so the state before and after a packet can be compared.
+ */
+import type { SMTArray, BitVecSort, FuncDecl } from "z3-solver";
+import {
+  ETHERNET_LENGTH,
+  ETHERTYPE_IPV4,
+  IPV4_CHECKSUM_OFFSET,
+  IPV4_OFFSET,
+  LAYOUTS,
+  PROTOCOL_TCP,
+  PROTOCOL_UDP,
+  TCP_CHECKSUM_OFFSET,
+  UDP_CHECKSUM_OFFSET,
+  UDP_LENGTH,
+  TCP_MIN_LENGTH,
+  type FieldLayout,
+  type HeaderName,
+} from "../../dsl/layout.ts";
+import type { RecordDecl } from "../ir/ir.ts";
+import { Bits, type B, type BV, type Z } from "./z3.ts";
+
+/** The largest frame the verifier considers: 1514 bytes (Ethernet MTU 1500 + 14-byte header, no FCS). */
+export const MAX_FRAME = 1514;
+
+export type Arr = SMTArray<"main", [BitVecSort<number, "main">], BitVecSort<number, "main">>;
+
+export class PacketModel {
+  constructor(
+    readonly Z: Z,
+    readonly b: Bits,
+  ) {}
+
+  at(off: BV, k: number): BV {
+    return k === 0 ? off : off.add(this.b.val(k, 16));
+  }
+  byte(arr: Arr, off: BV): BV {
+    return arr.select(off) as BV;
+  }
+  /** n bytes big-endian at off. */
+  read(arr: Arr, off: BV, n: number): BV {
+    const bytes: BV[] = [];
+    for (let i = 0; i < n; i++) bytes.push(this.byte(arr, this.at(off, i)));
+    return n === 1 ? bytes[0]! : (this.Z.Concat(...bytes) as BV);
+  }
+  write(arr: Arr, off: BV, n: number, value: BV): Arr {
+    const v = this.b.resize(value, 8 * n);
+    let a = arr;
+    for (let i = 0; i < n; i++) {
+      const hi = 8 * (n - i) - 1;
+      a = a.store(this.at(off, i), v.extract(hi, hi - 7)) as Arr;
+    }
+    return a;
+  }
+  /** Writes n bytes at off when cond holds (else rewrites the same bytes): no if-then-else over arrays. */
+  writeIf(arr: Arr, cond: B, off: BV, n: number, value: BV): Arr {
+    const v = this.b.resize(value, 8 * n);
+    let a = arr;
+    for (let i = 0; i < n; i++) {
+      const hi = 8 * (n - i) - 1;
+      const at = this.at(off, i);
+      a = a.store(at, this.b.ite(cond, v.extract(hi, hi - 7), this.byte(arr, at))) as Arr;
+    }
+    return a;
+  }
+  read16(arr: Arr, off: BV): BV {
+    return this.read(arr, off, 2);
+  }
+  c16(k: number): BV {
+    return this.b.val(k, 16);
+  }
+
+  ethernetPresent(len: BV): B {
+    return len.uge(this.c16(ETHERNET_LENGTH));
+  }
+  ihl(arr: Arr): BV {
+    return this.byte(arr, this.c16(IPV4_OFFSET)).and(this.b.val(0xf, 8)).zeroExt(8);
+  }
+  totalLength(arr: Arr): BV {
+    return this.read16(arr, this.c16(IPV4_OFFSET + 2));
+  }
+  ipv4Present(arr: Arr, len: BV): B {
+    const b = this.b;
+    const ihl4 = this.ihl(arr).zeroExt(16).mul(b.val(4, 32));
+    const total = this.totalLength(arr).zeroExt(16);
+    return b.and(
+      len.uge(this.c16(IPV4_OFFSET + 20)),
+      this.read16(arr, this.c16(12)).eq(this.c16(ETHERTYPE_IPV4)),
+      this.byte(arr, this.c16(IPV4_OFFSET)).lshr(b.val(4, 8)).eq(b.val(4, 8)),
+      this.ihl(arr).uge(this.c16(5)),
+      total.uge(ihl4),
+      b.val(IPV4_OFFSET, 32).add(total).ule(len.zeroExt(16)),
+    );
+  }
+  l4Offset(arr: Arr): BV {
+    return this.c16(IPV4_OFFSET).add(this.ihl(arr).mul(this.c16(4)));
+  }
+  l4Present(arr: Arr, len: BV, protocol: number, minLength: number): B {
+    const b = this.b;
+    return b.and(
+      this.ipv4Present(arr, len),
+      this.byte(arr, this.c16(IPV4_OFFSET + 9)).eq(b.val(protocol, 8)),
+      this.read16(arr, this.c16(IPV4_OFFSET + 6)).and(this.c16(0x1fff)).eq(this.c16(0)),
+      this.ihl(arr).zeroExt(16).mul(b.val(4, 32)).add(b.val(minLength, 32)).ule(this.totalLength(arr).zeroExt(16)),
+    );
+  }
+  /** Parse a header: presence and start offset (dsl/packet.ts rules). */
+  parse(arr: Arr, len: BV, header: HeaderName): { present: B; off: BV } {
+    switch (header) {
+      case "ethernet":
+        return { present: this.ethernetPresent(len), off: this.c16(0) };
+      case "ipv4":
+        return { present: this.ipv4Present(arr, len), off: this.c16(IPV4_OFFSET) };
+      case "tcp":
+        return { present: this.l4Present(arr, len, PROTOCOL_TCP, TCP_MIN_LENGTH), off: this.l4Offset(arr) };
+      case "udp":
+        return { present: this.l4Present(arr, len, PROTOCOL_UDP, UDP_LENGTH), off: this.l4Offset(arr) };
+    }
+  }
+
+  layout(header: HeaderName, field: string): FieldLayout {
+    const f = (LAYOUTS[header] as Record<string, FieldLayout>)[field];
+    if (!f) throw new Error(`no field ${header}.${field}`);
+    return f;
+  }
+
+  readField(arr: Arr, off: BV, header: HeaderName, field: string): BV {
+    const f = this.layout(header, field);
+    let raw = this.read(arr, this.at(off, f.offset), f.bytes);
+    if (f.bits !== undefined) {
+      raw = raw.lshr(this.b.val(f.shift ?? 0, raw.size())).and(this.b.val((1n << BigInt(f.bits)) - 1n, raw.size()));
+    }
+    return this.b.resize(raw, f.width);
+  }
+
+  isFragment(arr: Arr): B {
+    const flags = this.read16(arr, this.c16(IPV4_OFFSET + 6));
+    return this.b.or(flags.and(this.c16(0x2000)).neq(this.c16(0)), flags.and(this.c16(0x1fff)).neq(this.c16(0)));
+  }
+
+  /** RFC 1624 eqn. 3, as dsl/packet.ts checksumUpdate16. */
+  checksumUpdate(c: BV, oldWord: BV, newWord: BV): BV {
+    const b = this.b;
+    const w32 = (x: BV) => x.zeroExt(16);
+    let sum = w32(c.not()).add(w32(oldWord.not())).add(w32(newWord));
+    sum = sum.and(b.val(0xffff, 32)).add(sum.lshr(b.val(16, 32)));
+    sum = sum.and(b.val(0xffff, 32)).add(sum.lshr(b.val(16, 32)));
+    return sum.not().extract(15, 0);
+  }
+
+  /** Packet.updateChecksum: UDP's "no checksum" 0 stays 0, and a computed 0 becomes 0xffff. */
+  updateChecksum(arr: Arr, at: BV, oldWord: BV, newWord: BV, isUdp: B, when?: B): Arr {
+    const b = this.b;
+    const cur = this.read16(arr, at);
+    const next = this.checksumUpdate(cur, oldWord, newWord);
+    const udpFixed = b.ite(b.and(isUdp, next.eq(this.c16(0))), this.c16(0xffff), next);
+    const value = b.ite(b.and(isUdp, cur.eq(this.c16(0))), cur, udpFixed);
+    return when === undefined ? this.write(arr, at, 2, value) : this.writeIf(arr, when, at, 2, value);
+  }
+
+  /** Header.write of dsl/packet.ts: the bytes, then every checksum the field is covered by. */
+  writeField(arr: Arr, len: BV, off: BV, header: HeaderName, field: string, value: BV): Arr {
+    const f = this.layout(header, field);
+    if (f.bits !== undefined) throw new Error(`sub-byte field ${header}.${field} is not writable`);
+    const first = f.offset & ~1;
+    const last = (f.offset + f.bytes - 1) & ~1;
+    const before: BV[] = [];
+    for (let w = first; w <= last; w += 2) before.push(this.read16(arr, this.at(off, w)));
+    let a = this.write(arr, this.at(off, f.offset), f.bytes, value);
+    const F = this.Z.Bool.val(false);
+    for (let w = first, k = 0; w <= last; w += 2, k++) {
+      const oldWord = before[k]!;
+      const newWord = this.read16(a, this.at(off, w));
+      if (header === "ipv4") {
+        a = this.updateChecksum(a, this.c16(IPV4_OFFSET + IPV4_CHECKSUM_OFFSET), oldWord, newWord, F);
+        if (f.checksum === "ipv4+pseudo") {
+          const tcp = this.l4Present(a, len, PROTOCOL_TCP, TCP_CHECKSUM_OFFSET + 2);
+          const udp = this.l4Present(a, len, PROTOCOL_UDP, UDP_LENGTH);
+          const l4 = this.l4Offset(a);
+          const isUdp = this.byte(a, this.c16(IPV4_OFFSET + 9)).eq(this.b.val(PROTOCOL_UDP, 8));
+          const at = this.b.ite(tcp, this.at(l4, TCP_CHECKSUM_OFFSET), this.at(l4, UDP_CHECKSUM_OFFSET));
+          a = this.updateChecksum(a, at, oldWord, newWord, isUdp, this.b.or(tcp, udp));
+        }
+      } else if (header === "tcp") {
+        a = this.updateChecksum(a, this.at(off, TCP_CHECKSUM_OFFSET), oldWord, newWord, F);
+      } else if (header === "udp") {
+        a = this.updateChecksum(a, this.at(off, UDP_CHECKSUM_OFFSET), oldWord, newWord, this.Z.Bool.val(true));
+      }
+    }
+    return a;
+  }
+}
+
+// ------------------------------------------------------------------------------------ tables
+
+export type Rec = Record<string, BV>;
+
+export interface TableView {
+  readonly base: BaseTable;
+  readonly cap: BV;
+  readonly exp: BV;
+  readonly size: BV;
+  alloc(i: BV): B;
+  key(i: BV): Rec;
+  time(i: BV): BV;
+  find(k: Rec): { present: B; index: BV };
+}
+
+/** A sink for facts that hold of the (arbitrary) initial state: structure invariants, choices. */
+export interface FactSink {
+  assume(fact: B): void;
+}
+
+/** The state before the packet: arbitrary, subject to the FlowTable invariants (instantiated lazily). */
+export class BaseTable implements TableView {
+  readonly base = this;
+  readonly size: BV;
+  private readonly allocF: FuncDecl<"main">;
+  private readonly timeF: FuncDecl<"main">;
+  private readonly keyF: Record<string, FuncDecl<"main">>;
+  private readonly findP: FuncDecl<"main">;
+  private readonly findI: FuncDecl<"main">;
+  private readonly seenIndex = new Set<number>();
+  private readonly seenKey = new Set<number>();
+  /** Every index term looked at (for counterexamples). */
+  readonly touched: BV[] = [];
+  /** The spec's invariant of an entry (assumed of every entry of this, the prior state). */
+  entryInvariant?: (index: BV, key: Rec, time: BV) => B;
+  readonly touchedKeys: Rec[] = [];
+
+  constructor(
+    readonly Z: Z,
+    readonly b: Bits,
+    readonly name: string,
+    readonly record: RecordDecl,
+    readonly cap: BV,
+    readonly exp: BV,
+    readonly now: BV,
+    readonly facts: FactSink,
+    readonly deviceCount: BV,
+  ) {
+    const I = Z.BitVec.sort(32);
+    const K = Z.BitVec.sort(this.keyBits());
+    this.allocF = Z.Function.declare(`${name}.allocated`, I, Z.Bool.sort());
+    this.timeF = Z.Function.declare(`${name}.time`, I, Z.BitVec.sort(64));
+    this.keyF = Object.fromEntries(record.fields.map((f) => [f.name, Z.Function.declare(`${name}.key.${f.name}`, I, Z.BitVec.sort(f.type.width))]));
+    this.findP = Z.Function.declare(`${name}.has`, K, Z.Bool.sort());
+    this.findI = Z.Function.declare(`${name}.indexOf`, K, I);
+    this.size = Z.BitVec.const(`${name}.size`, 32);
+    facts.assume(this.size.ule(cap));
+  }
+
+  /**
+   * Key fields declared with the Device type: the table invariant includes "holds an existing
+   * device" (assumed of the prior state, proven of every key the NF adds).
+   */
+  get deviceFields(): string[] {
+    return this.record.fields.filter((f) => new RegExp(`\\b${f.name}\\??\\s*:\\s*Device\\b`).test(this.record.loc.text)).map((f) => f.name);
+  }
+  keyInvariant(k: Rec): B {
+    return this.b.and(...this.deviceFields.map((n) => this.b.resize(k[n]!, 16).ult(this.deviceCount)));
+  }
+
+  keyBits(): number {
+    return this.record.fields.reduce((s, f) => s + f.type.width, 0);
+  }
+  pack(k: Rec): BV {
+    const parts = this.record.fields.map((f) => this.b.resize(k[f.name]!, f.type.width));
+    return parts.length === 1 ? parts[0]! : (this.Z.Concat(...parts) as BV);
+  }
+  recEq(a: Rec, c: Rec): B {
+    return this.b.and(...this.record.fields.map((f) => this.b.eq(a[f.name]!, c[f.name]!)));
+  }
+
+  private rawAlloc(i: BV): B {
+    return this.allocF.call(i) as B;
+  }
+  private rawTime(i: BV): BV {
+    return this.timeF.call(i) as BV;
+  }
+  private rawKey(i: BV): Rec {
+    return Object.fromEntries(this.record.fields.map((f) => [f.name, this.keyF[f.name]!.call(i) as BV]));
+  }
+  private rawFind(k: Rec): { present: B; index: BV } {
+    const p = this.pack(k);
+    return { present: this.findP.call(p) as B, index: this.findI.call(p) as BV };
+  }
+
+  /** Instantiates the invariants at index i: an allocated index is < capacity, its key maps back to it, its time <= now. */
+  private onIndex(i: BV): void {
+    const id = i.id();
+    if (this.seenIndex.has(id)) return;
+    this.seenIndex.add(id);
+    this.touched.push(i);
+    const k = this.rawKey(i);
+    const f = this.rawFind(k);
+    this.facts.assume(this.b.implies(this.rawAlloc(i), this.b.and(i.ult(this.cap), f.present, f.index.eq(i), this.rawTime(i).ule(this.now), this.keyInvariant(k), this.entryInvariant?.(i, k, this.rawTime(i)) ?? this.Z.Bool.val(true))));
+  }
+  /** Instantiates the invariants at key k: a present key's index is allocated and holds k. */
+  private onKey(k: Rec): void {
+    const p = this.pack(k);
+    const id = p.id();
+    if (this.seenKey.has(id)) return;
+    this.seenKey.add(id);
+    this.touchedKeys.push(k);
+    const f = this.rawFind(k);
+    this.facts.assume(this.b.implies(f.present, this.b.and(f.index.ult(this.cap), this.rawAlloc(f.index), this.recEq(this.rawKey(f.index), k))));
+    this.onIndex(f.index);
+  }
+
+  alloc(i: BV): B {
+    this.onIndex(i);
+    return this.rawAlloc(i);
+  }
+  key(i: BV): Rec {
+    this.onIndex(i);
+    return this.rawKey(i);
+  }
+  time(i: BV): BV {
+    this.onIndex(i);
+    return this.rawTime(i);
+  }
+  find(k: Rec): { present: B; index: BV } {
+    this.onKey(k);
+    return this.rawFind(k);
+  }
+}
+
+/** A table defined from another by closures (an overlay). */
+class Overlay implements TableView {
+  constructor(
+    readonly base: BaseTable,
+    readonly cap: BV,
+    readonly exp: BV,
+    readonly size: BV,
+    readonly alloc: (i: BV) => B,
+    readonly key: (i: BV) => Rec,
+    readonly time: (i: BV) => BV,
+    readonly find: (k: Rec) => { present: B; index: BV },
+  ) {}
+}
+
+const expireMemo = new WeakMap<TableView, Map<string, TableView>>();
+
+export class TableOps {
+  constructor(
+    readonly Z: Z,
+    readonly b: Bits,
+    readonly facts: FactSink,
+  ) {}
+
+  alive(t: TableView, i: BV, now: BV): B {
+    return this.b.and(t.alloc(i), now.sub(t.time(i)).ule(t.exp));
+  }
+
+  /** Removes every entry with now - time > expiration. The result is memoized, so that the NF and the spec see the same table. */
+  expire(t: TableView, now: BV): TableView {
+    let memo = expireMemo.get(t);
+    if (!memo) expireMemo.set(t, (memo = new Map()));
+    const id = `${now.id()}`;
+    const hit = memo.get(id);
+    if (hit) return hit;
+    const size = this.b.fresh(`${t.base.name}.sizeAfterExpiry`, 32);
+    this.facts.assume(size.ule(t.size));
+    const r = new Overlay(
+      t.base,
+      t.cap,
+      t.exp,
+      size,
+      (i) => this.alive(t, i, now),
+      (i) => t.key(i),
+      (i) => t.time(i),
+      (k) => {
+        const f = t.find(k);
+        return { present: this.b.and(f.present, now.sub(t.time(f.index)).ule(t.exp)), index: f.index };
+      },
+    );
+    expiredSizes.set(r, { before: t, now });
+    memo.set(id, r);
+    return r;
+  }
+
+  refresh(t: TableView, i0: BV, now: BV): TableView {
+    return new Overlay(t.base, t.cap, t.exp, t.size, t.alloc, t.key, (i) => this.b.ite(i.eq(i0), now, t.time(i)), t.find);
+  }
+
+  /** Adds k at index j when `present` (the caller states what j is). */
+  addAt(t: TableView, k: Rec, now: BV, j: BV, present: B): TableView {
+    const b = this.b;
+    const here = (i: BV) => b.and(present, i.eq(j));
+    return new Overlay(
+      t.base,
+      t.cap,
+      t.exp,
+      b.ite(present, t.size.add(b.val(1, 32)), t.size),
+      (i) => b.or(here(i), t.alloc(i)),
+      (i) => {
+        const old = t.key(i);
+        const h = here(i);
+        return Object.fromEntries(Object.keys(old).map((n) => [n, b.ite(h, b.resize(k[n]!, old[n]!.size()), old[n]!)]));
+      },
+      (i) => b.ite(here(i), now, t.time(i)),
+      (q) => {
+        const f = t.find(q);
+        const same = b.and(present, t.base.recEq(q, k));
+        return { present: b.or(same, f.present), index: b.ite(same, j, f.index) };
+      },
+    );
+  }
+
+  /** NF add: any free index below the capacity, or nothing when the table is full. */
+  add(t: TableView, k: Rec, now: BV): { table: TableView; present: B; index: BV } {
+    const b = this.b;
+    const j = b.fresh(`${t.base.name}.newIndex`, 32);
+    const present = t.size.ult(t.cap);
+    this.facts.assume(b.implies(present, b.and(j.ult(t.cap), b.not(t.alloc(j)))));
+    return { table: this.addAt(t, k, now, j, present), present, index: j };
+  }
+
+  remove(t: TableView, i0: BV): TableView {
+    const b = this.b;
+    return new Overlay(
+      t.base,
+      t.cap,
+      t.exp,
+      t.size.sub(b.val(1, 32)),
+      (i) => b.and(t.alloc(i), b.not(i.eq(i0))),
+      t.key,
+      t.time,
+      (q) => {
+        const f = t.find(q);
+        return { present: b.and(f.present, b.not(f.index.eq(i0))), index: f.index };
+      },
+    );
+  }
+
+  ite(c: B, x: TableView, y: TableView): TableView {
+    const b = this.b;
+    return new Overlay(
+      x.base,
+      x.cap,
+      x.exp,
+      b.ite(c, x.size, y.size),
+      (i) => this.Z.If(c, x.alloc(i), y.alloc(i)) as B,
+      (i) => {
+        const kx = x.key(i);
+        const ky = y.key(i);
+        return Object.fromEntries(Object.keys(kx).map((n) => [n, b.ite(c, kx[n]!, ky[n]!)]));
+      },
+      (i) => b.ite(c, x.time(i), y.time(i)),
+      (q) => {
+        const fx = x.find(q);
+        const fy = y.find(q);
+        return { present: this.Z.If(c, fx.present, fy.present) as B, index: b.ite(c, fx.index, fy.index) };
+      },
+    );
+  }
+
+  /**
+   * Equality of two tables over the same base, for all indexes and keys: checked at the skolem
+   * index x and key q (fresh constants), which proves it for every index and key.
+   */
+  equal(a: TableView, c: TableView, x: BV, q: Rec): B {
+    const b = this.b;
+    const ax = a.alloc(x);
+    const fa = a.find(q);
+    const fc = c.find(q);
+    return b.and(
+      a.size.eq(c.size),
+      ax.eq(c.alloc(x)),
+      b.implies(ax, b.and(a.base.recEq(a.key(x), c.key(x)), a.time(x).eq(c.time(x)))),
+      fa.present.eq(fc.present),
+      b.implies(fa.present, fa.index.eq(fc.index)),
+    );
+  }
+}
+
+/** Tables produced by expire(): which table and time they came from (counterexample extraction). */
+export const expiredSizes = new WeakMap<TableView, { before: TableView; now: BV }>();
