@@ -48,7 +48,7 @@ export function loadSpecFile(file: string): { spec?: SpecFile; diagnostics: Diag
     } else {
       for (const p of init.getProperties()) {
         const fn = Node.isPropertyAssignment(p) ? p.getInitializer() : undefined;
-        if (fn && (Node.isArrowFunction(fn) || Node.isFunctionExpression(fn))) invariants.set(p.getName(), fn);
+        if (fn && Node.isPropertyAssignment(p) && (Node.isArrowFunction(fn) || Node.isFunctionExpression(fn))) invariants.set(p.getName(), fn);
         else {
           const { line, column } = source.getLineAndColumnAtPos(p.getStart());
           out.push({ file: absolute, line, column, code: "VIG3003", message: "each invariant is `table: (entry, cfg) => condition`" });
