@@ -1,15 +1,23 @@
 #include "map.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 
-/* Largest capacity: the table (a prime >= 2 * capacity) must stay below 2^31. */
-#define VIG_MAP_MAX_CAPACITY 0x3FFFFFF0u
+/* A C label for ACSL's \at(e, L), seen only by Frama-C (compilers would warn: unused label). */
+#ifdef __FRAMAC__
+#define PROOF_LABEL(l)                                                                             \
+  l:;
+#else
+#define PROOF_LABEL(l)
+#endif
 
+/*@ requires n >= 2;
+    assigns \nothing;
+*/
 static bool is_prime(uint32_t n) {
-  if (n < 2) {
-    return false;
-  }
+  /*@ loop invariant 2 <= d <= n;
+      loop assigns d;
+      loop variant n - d;
+  */
   for (uint32_t d = 2; d <= n / d; d++) {
     if (n % d == 0) {
       return false;
@@ -18,41 +26,112 @@ static bool is_prime(uint32_t n) {
   return true;
 }
 
-struct vig_map *vig_map_alloc(uint32_t key_size, uint32_t capacity) {
-  if (key_size == 0 || capacity == 0 || capacity > VIG_MAP_MAX_CAPACITY) {
-    return NULL;
+/* The table size for a capacity: the smallest prime >= 2 * capacity (bounded by the maximum). */
+/*@ requires 1 <= capacity <= VIG_MAP_MAX_CAPACITY;
+    assigns \nothing;
+    ensures 2 * capacity <= \result <= VIG_MAP_MAX_TABLE;
+*/
+static uint32_t table_size_for(uint32_t capacity) {
+  uint32_t t = 2 * capacity;
+  /*@ loop invariant 2 * capacity <= t <= VIG_MAP_MAX_TABLE;
+      loop assigns t;
+      loop variant VIG_MAP_MAX_TABLE - t;
+  */
+  while (t < VIG_MAP_MAX_TABLE && !is_prime(t)) {
+    t++;
   }
-  uint32_t table_size = 2 * capacity;
-  while (!is_prime(table_size)) {
-    table_size++;
-  }
-  struct vig_map *m = malloc(sizeof(struct vig_map));
-  if (m == NULL) {
-    return NULL;
-  }
-  struct vig_map_slot *slots = calloc(table_size, sizeof(struct vig_map_slot));
-  uint8_t *keys = calloc(table_size, key_size);
-  if (slots == NULL || keys == NULL) {
-    free(slots);
-    free(keys);
-    free(m);
-    return NULL;
-  }
+  return t;
+}
+
+/*@ requires \valid(m) && \valid(slots + (0 .. table_size - 1));
+    requires \valid(keys + (0 .. table_size * key_size - 1));
+    requires \valid(order + (0 .. table_size - 1));
+    requires \separated(m, slots + (0 .. table_size - 1), keys + (0 .. table_size * key_size - 1),
+                        order + (0 .. table_size - 1));
+    requires key_size >= 1 && capacity >= 1 && 2 * capacity <= table_size <= VIG_MAP_MAX_TABLE;
+    assigns *m, slots[0 .. table_size - 1], order[0 .. table_size - 1];
+    ensures vig_map_inv(m);
+    ensures m->key_size == key_size && m->capacity == capacity && m->size == 0;
+    ensures \forall char *k, integer h; !vig_map_has(m, k, h);
+*/
+static void map_init(struct vig_map *m, uint32_t key_size, uint32_t capacity, uint32_t table_size,
+                     struct vig_map_slot *slots, char *keys, uint32_t *order) {
   m->key_size = key_size;
   m->capacity = capacity;
   m->table_size = table_size;
   m->size = 0;
   m->slots = slots;
   m->keys = keys;
+  m->order = order;
+  /*@ loop invariant 0 <= i <= table_size;
+      loop invariant \forall integer s; 0 <= s < i ==>
+        slots[s].busy == 0 && slots[s].probes == 0 && slots[s].pos == s && order[s] == s;
+      loop assigns i, slots[0 .. table_size - 1], order[0 .. table_size - 1];
+      loop variant table_size - i;
+  */
+  for (uint32_t i = 0; i < table_size; i++) {
+    slots[i].busy = 0;
+    slots[i].hash = 0;
+    slots[i].value = 0;
+    slots[i].probes = 0;
+    slots[i].pos = i;
+    order[i] = i;
+  }
+  /*@ assert m->table_size == table_size && m->size == 0 && m->key_size == key_size; */
+  /*@ assert m->slots == slots && m->order == order && m->keys == keys; */
+  /*@ assert vig_map_valid(m); */
+  /*@ assert \forall integer x; 0 <= x < table_size ==> !vig_map_busy(m, x); */
+  /*@ assert \forall integer i; 0 <= i < table_size ==>
+        0 <= m->order[i] < m->table_size && m->slots[m->order[i]].pos == i; */
+  /*@ assert \forall integer x; 0 <= x < table_size ==>
+        m->slots[x].pos < m->table_size && m->order[m->slots[x].pos] == x &&
+        (vig_map_busy(m, x) <==> m->slots[x].pos < m->size); */
+  /*@ assert vig_map_perm(m); */
+  /*@ assert vig_map_probes_ok(m); */
+  /*@ assert vig_map_unique(m); */
+}
+
+struct vig_map *vig_map_alloc(uint32_t key_size, uint32_t capacity) {
+  if (key_size == 0 || capacity == 0 || capacity > VIG_MAP_MAX_CAPACITY) {
+    return NULL;
+  }
+  uint32_t table_size = table_size_for(capacity);
+  struct vig_map *m = malloc(sizeof(struct vig_map));
+  struct vig_map_slot *slots = malloc((size_t)table_size * sizeof(struct vig_map_slot));
+  char *keys = malloc((size_t)table_size * key_size);
+  uint32_t *order = malloc((size_t)table_size * sizeof(uint32_t));
+  if (m == NULL || slots == NULL || keys == NULL || order == NULL) {
+    free(m);
+    free(slots);
+    free(keys);
+    free(order);
+    return NULL;
+  }
+  map_init(m, key_size, capacity, table_size, slots, keys, order);
   return m;
 }
 
-/* The slot at distance d from bucket b (b, d < table_size), wrapping around. */
-static uint32_t slot_at(uint32_t table_size, uint32_t b, uint32_t d) {
-  return d < table_size - b ? b + d : d - (table_size - b);
+/* The slot at distance d from bucket b, wrapping around. */
+/*@ requires b < t && d < t;
+    assigns \nothing;
+    ensures \result < t;
+    ensures \result == vig_map_probe(t, b, d);
+    ensures vig_map_dist(t, b, \result) == d;
+*/
+static uint32_t slot_at(uint32_t t, uint32_t b, uint32_t d) {
+  return d < t - b ? b + d : d - (t - b);
 }
 
-static bool key_equals(const uint8_t *a, const uint8_t *b, uint32_t n) {
+/*@ requires \valid_read(a + (0 .. n - 1)) && \valid_read(b + (0 .. n - 1));
+    assigns \nothing;
+    ensures \result <==> (\forall integer j; 0 <= j < n ==> a[j] == b[j]);
+*/
+static bool key_equals(const char *a, const char *b, uint32_t n) {
+  /*@ loop invariant 0 <= i <= n;
+      loop invariant \forall integer j; 0 <= j < i ==> a[j] == b[j];
+      loop assigns i;
+      loop variant n - i;
+  */
   for (uint32_t i = 0; i < n; i++) {
     if (a[i] != b[i]) {
       return false;
@@ -61,42 +140,124 @@ static bool key_equals(const uint8_t *a, const uint8_t *b, uint32_t n) {
   return true;
 }
 
-static bool slot_matches(const struct vig_map *m, uint32_t s, const uint8_t *key, uint32_t hash) {
-  return m->slots[s].busy != 0 && m->slots[s].hash == hash &&
-         key_equals(m->keys + (size_t)s * m->key_size, key, m->key_size);
+/* Offset of slot s's key (pure arithmetic: the non-linear facts are proven here, once). */
+/*@ requires 0 < ks && s < t;
+    assigns \nothing;
+    ensures \result == s * ks;
+    ensures 0 <= \result && \result + ks <= t * ks;
+    ensures \forall integer x; 0 <= x < s ==> x * ks + ks <= s * ks;
+    ensures \forall integer x; s < x ==> s * ks + ks <= x * ks;
+*/
+static size_t key_offset(uint32_t s, uint32_t t, uint32_t ks) {
+  (void)t; /* only in the contract */
+  return (size_t)s * ks;
 }
 
-bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32_t *value_out) {
+/* The key area of slot s. */
+/*@ requires vig_map_valid(m) && s < m->table_size;
+    assigns \nothing;
+    ensures \result == m->keys + s * m->key_size;
+    ensures \valid(\result + (0 .. m->key_size - 1));
+    ensures \forall integer x, j; 0 <= x < m->table_size && x != s && 0 <= j < m->key_size ==>
+      x * m->key_size + j < s * m->key_size || x * m->key_size + j >= s * m->key_size + m->key_size;
+*/
+static char *key_area(const struct vig_map *m, uint32_t s) {
+  return m->keys + key_offset(s, m->table_size, m->key_size);
+}
+
+/*@ requires vig_map_valid(m) && s < m->table_size;
+    requires \valid_read(key + (0 .. m->key_size - 1));
+    assigns \nothing;
+    ensures \result <==> vig_map_match(m, s, key, hash);
+*/
+static bool slot_matches(const struct vig_map *m, uint32_t s, const char *key, uint32_t hash) {
+  if (m->slots[s].busy == 0 || m->slots[s].hash != hash) {
+    return false;
+  }
+  return key_equals(key_area(m, s), key, m->key_size);
+}
+
+/* The slot holding key (with hash), or table_size when there is none. */
+/*@ requires vig_map_inv(m);
+    requires \valid_read(k + (0 .. m->key_size - 1));
+    assigns \nothing;
+    ensures \result <= m->table_size;
+    ensures \result < m->table_size ==> vig_map_match(m, \result, k, hash);
+    ensures \result == m->table_size ==> !vig_map_has(m, k, hash);
+*/
+static uint32_t find_slot(const struct vig_map *m, const char *k, uint32_t hash) {
   uint32_t t = m->table_size;
   uint32_t b = hash % t;
   uint32_t n = m->slots[b].probes;
+  /*@ loop invariant 0 <= d <= n;
+      loop invariant \forall integer e; 0 <= e < d ==> !vig_map_match(m, vig_map_probe(t, b, e), k,
+     hash); loop assigns d; loop variant n - d;
+  */
   for (uint32_t d = 0; d < n; d++) {
     uint32_t s = slot_at(t, b, d);
-    if (slot_matches(m, s, key, hash)) {
-      *value_out = m->slots[s].value;
-      return true;
+    if (slot_matches(m, s, k, hash)) {
+      return s;
     }
   }
-  return false;
+  /*@ assert \forall integer x; 0 <= x < t && vig_map_match(m, x, k, hash) ==>
+        vig_map_home(m, x) == b && vig_map_dist(t, b, x) < n &&
+        vig_map_probe(t, b, vig_map_dist(t, b, x)) == x; */
+  return t;
+}
+
+bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32_t *value_out) {
+  uint32_t s = find_slot(m, key, hash);
+  if (s == m->table_size) {
+    return false;
+  }
+  /*@ assert vig_map_match(m, s, (char *)key, hash); */
+  PROOF_LABEL(Before);
+  *value_out = m->slots[s].value;
+  /* *value_out is outside the map: the map is unchanged. */
+  /*@ assert m->key_size == \at(m->key_size, Before) && m->table_size == \at(m->table_size, Before);
+   */
+  /*@ assert m->slots[s].busy == \at(m->slots[s].busy, Before); */
+  /*@ assert m->slots[s].hash == \at(m->slots[s].hash, Before); */
+  /*@ assert m->slots[s].value == *value_out; */
+  /*@ assert vig_map_match(m, s, (char *)key, hash); */
+  return true;
 }
 
 void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t value) {
-  const uint8_t *k = key;
+  const char *k = key;
   uint32_t t = m->table_size;
   uint32_t b = hash % t;
+  /* A free slot exists: size < capacity < table_size, and order[size] is free. */
+  /*@ assert 0 <= m->order[m->size] < t && !vig_map_busy(m, m->order[m->size]); */
   uint32_t d = 0;
-  uint32_t s = b;
-  while (d < t) {
-    s = slot_at(t, b, d);
-    if (m->slots[s].busy == 0) {
-      break;
-    }
+  /*@ loop invariant 0 <= d <= t;
+      loop invariant \forall integer e; 0 <= e < d ==> vig_map_busy(m, vig_map_probe(t, b, e));
+      loop assigns d;
+      loop variant t - d;
+  */
+  while (d < t && m->slots[slot_at(t, b, d)].busy != 0) {
     d++;
   }
-  uint8_t *dst = m->keys + (size_t)s * m->key_size;
+  /*@ assert d < t; */
+  uint32_t s = slot_at(t, b, d);
+  char *dst = key_area(m, s);
+  /*@ loop invariant 0 <= i <= m->key_size;
+      loop invariant \forall integer x; 0 <= x < i ==> dst[x] == k[x];
+      loop assigns i, dst[0 .. m->key_size - 1];
+      loop variant m->key_size - i;
+  */
   for (uint32_t i = 0; i < m->key_size; i++) {
     dst[i] = k[i];
   }
+  /*@ assert \forall integer x, j; 0 <= x < t && x != s && 0 <= j < m->key_size ==>
+        m->keys[x * m->key_size + j] == \at(m->keys[x * m->key_size + j], Pre); */
+  /* Swap s with the first free slot of order, so that it joins the busy ones. */
+  uint32_t p = m->slots[s].pos;
+  uint32_t first_free = m->order[m->size];
+  m->order[p] = first_free;
+  m->slots[first_free].pos = p;
+  m->order[m->size] = s;
+  m->slots[s].pos = m->size;
   m->slots[s].busy = 1;
   m->slots[s].hash = hash;
   m->slots[s].value = value;
@@ -104,22 +265,29 @@ void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t val
     m->slots[b].probes = d + 1;
   }
   m->size++;
+  /*@ assert vig_map_match(m, s, k, hash) && m->slots[s].value == value; */
 }
 
 void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash) {
   uint32_t t = m->table_size;
   uint32_t b = hash % t;
-  uint32_t n = m->slots[b].probes;
-  uint32_t s = b;
-  for (uint32_t d = 0; d < n; d++) {
-    s = slot_at(t, b, d);
-    if (slot_matches(m, s, key, hash)) {
-      break;
-    }
-  }
+  uint32_t s = find_slot(m, key, hash);
   m->slots[s].busy = 0;
+  /* Swap s with the last busy slot of order, so that it joins the free ones. */
+  uint32_t p = m->slots[s].pos;
+  uint32_t last_busy = m->order[m->size - 1];
+  m->order[p] = last_busy;
+  m->slots[last_busy].pos = p;
+  m->order[m->size - 1] = s;
+  m->slots[s].pos = m->size - 1;
   m->size--;
   /* Shrink the bucket's probe count to 1 + the largest distance of its remaining entries. */
+  /*@ loop invariant m->slots[b].probes <= t;
+      loop invariant \forall integer x; 0 <= x < t && vig_map_busy(m, x) ==>
+        vig_map_dist(t, vig_map_home(m, x), x) < m->slots[vig_map_home(m, x)].probes;
+      loop assigns m->slots[b].probes;
+      loop variant m->slots[b].probes;
+  */
   while (m->slots[b].probes > 0) {
     uint32_t last = slot_at(t, b, m->slots[b].probes - 1);
     if (m->slots[last].busy != 0 && m->slots[last].hash % t == b) {

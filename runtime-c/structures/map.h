@@ -1,29 +1,187 @@
+/* vig_map: key -> uint32_t value with a fixed capacity (max number of entries).
+ *
+ * Keys are fixed-size byte strings (key_size bytes, compared byte by byte); the caller supplies a
+ * 32-bit hash with each key. Abstractly the map is a partial function from (key bytes, hash) to
+ * values: vig_map_maps(m, k, h, v) below. A caller that computes the hash as a function of the key
+ * (as generated code does) thus sees a partial function from keys to values, the TypeScript model
+ * dsl/structures/map.ts (FlowMap).
+ *
+ * Implementation: open addressing with linear probing in a table of table_size slots (the smallest
+ * prime >= 2 * capacity, so the load factor stays <= 1/2). An entry's home bucket is hash %
+ * table_size; it sits at the first free slot from there (wrapping around). Each bucket b records
+ * probes = 1 + the largest distance from b of an entry whose home is b, so a lookup looks at no
+ * more than `probes` slots from its home bucket. Entries never move (as in Vigor's libVig map);
+ * erase frees the slot and shrinks its bucket's probe count. The slots are also kept in a
+ * permutation `order` with the busy ones first (order[0 .. size-1]) and each slot's position in it
+ * (pos): that is what lets the proof see, without counting, that a put always finds a free slot
+ * and that size counts the entries. Every operation is O(1) expected; only vig_map_alloc
+ * allocates memory.
+ *
+ * Bytes are `char` in the contracts: Frama-C WP's typed memory model treats `void *` as `char *`.
+ */
 #ifndef VIG_MAP_H
 #define VIG_MAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+/* Largest capacity (the table must stay below 2^31 slots). */
+#define VIG_MAP_MAX_CAPACITY 0x3FFFFFF0u
+#define VIG_MAP_MAX_TABLE 0x7FFFFFFFu
+
 struct vig_map_slot {
-  uint32_t busy;   /* 1 when the slot holds an entry */
+  uint32_t busy;   /* 1 when the slot holds an entry, else 0 */
   uint32_t hash;   /* the entry's hash */
   uint32_t value;  /* the entry's value */
-  uint32_t probes; /* bucket data: 1 + the largest distance of an entry whose home is this slot */
+  uint32_t probes; /* as a bucket: 1 + largest distance of an entry whose home is this slot */
+  uint32_t pos;    /* this slot's index in order */
 };
 
+/* Fields are private: use the functions below. */
 struct vig_map {
   uint32_t key_size;
   uint32_t capacity;   /* max number of entries */
   uint32_t table_size; /* number of slots */
   uint32_t size;       /* number of entries */
   struct vig_map_slot *slots;
-  uint8_t *keys; /* table_size * key_size bytes: the key of slot s at s * key_size */
+  char *keys;      /* table_size * key_size bytes: the key of slot s starts at s * key_size */
+  uint32_t *order; /* the slots, busy ones first: order[0 .. size - 1] are busy, the rest free */
 };
 
+/*@
+  // Slot s's key starts at s * key_size: key areas lie inside the key buffer and never overlap.
+  lemma vig_slot_disjoint:
+    \forall integer s, e, j, ks; ks > 0 && 0 <= j < ks && s != e && s >= 0 && e >= 0 ==>
+      (s * ks + j < e * ks || s * ks + j >= e * ks + ks);
+  lemma vig_slot_bound:
+    \forall integer s, t, ks; ks > 0 && 0 <= s < t ==> 0 <= s * ks && s * ks + ks <= t * ks;
+
+  // The slot at distance d from bucket b, and the distance from bucket b to slot s.
+  logic integer vig_map_probe(integer t, integer b, integer d) = b + d < t ? b + d : b + d - t;
+  logic integer vig_map_dist(integer t, integer b, integer s) = s >= b ? s - b : s + t - b;
+  lemma vig_map_probe_dist:
+    \forall integer t, b, s; 0 <= b < t && 0 <= s < t ==>
+      0 <= vig_map_dist(t, b, s) < t && vig_map_probe(t, b, vig_map_dist(t, b, s)) == s;
+
+  predicate vig_map_busy{L}(struct vig_map *m, integer s) = m->slots[s].busy != 0;
+  logic integer vig_map_home{L}(struct vig_map *m, integer s) = m->slots[s].hash % m->table_size;
+
+  predicate vig_map_bytes_eq{L1, L2}(char *a, char *b, integer n) =
+    \forall integer j; 0 <= j < n ==> \at(a[j], L1) == \at(b[j], L2);
+  // Slot s holds key k.
+  predicate vig_map_key_at{L}(struct vig_map *m, integer s, char *k) =
+    \forall integer j; 0 <= j < m->key_size ==> m->keys[s * m->key_size + j] == k[j];
+  predicate vig_map_same_keys{L}(struct vig_map *m, integer s1, integer s2) =
+    \forall integer j; 0 <= j < m->key_size ==>
+      m->keys[s1 * m->key_size + j] == m->keys[s2 * m->key_size + j];
+
+  predicate vig_map_valid{L}(struct vig_map *m) =
+    \valid(m) && m->key_size >= 1 && m->capacity >= 1 &&
+    2 * m->capacity <= m->table_size <= VIG_MAP_MAX_TABLE &&
+    \valid(m->slots + (0 .. m->table_size - 1)) &&
+    \valid(m->keys + (0 .. m->table_size * m->key_size - 1)) &&
+    \valid(m->order + (0 .. m->table_size - 1)) &&
+    \separated(m, m->slots + (0 .. m->table_size - 1), m->keys + (0 .. m->table_size * m->key_size -
+  1), m->order + (0 .. m->table_size - 1));
+
+  // order is a permutation of the slots (pos its inverse), busy slots first: size counts them.
+  predicate vig_map_perm{L}(struct vig_map *m) =
+    (\forall integer i; 0 <= i < m->table_size ==>
+      0 <= m->order[i] < m->table_size && m->slots[m->order[i]].pos == i) &&
+    (\forall integer s; 0 <= s < m->table_size ==>
+      m->slots[s].pos < m->table_size && m->order[m->slots[s].pos] == s &&
+      (vig_map_busy(m, s) <==> m->slots[s].pos < m->size));
+
+  // Every entry lies within `probes` slots of its home bucket.
+  predicate vig_map_probes_ok{L}(struct vig_map *m) =
+    (\forall integer b; 0 <= b < m->table_size ==> m->slots[b].probes <= m->table_size) &&
+    (\forall integer s; 0 <= s < m->table_size && vig_map_busy(m, s) ==>
+      vig_map_dist(m->table_size, vig_map_home(m, s), s) < m->slots[vig_map_home(m, s)].probes);
+
+  // No two entries have the same key and hash.
+  predicate vig_map_unique{L}(struct vig_map *m) =
+    \forall integer s1, s2; 0 <= s1 < m->table_size && 0 <= s2 < m->table_size && s1 != s2 &&
+      vig_map_busy(m, s1) && vig_map_busy(m, s2) && m->slots[s1].hash == m->slots[s2].hash ==>
+      !vig_map_same_keys(m, s1, s2);
+
+  // The representation invariant.
+  predicate vig_map_inv{L}(struct vig_map *m) =
+    vig_map_valid(m) && m->size <= m->capacity &&
+    vig_map_perm(m) && vig_map_probes_ok(m) && vig_map_unique(m);
+
+  predicate vig_map_match{L}(struct vig_map *m, integer s, char *k, integer h) =
+    vig_map_busy(m, s) && m->slots[s].hash == h && vig_map_key_at(m, s, k);
+
+  // Abstract view: (k, h) is in the map / is bound to v.
+  predicate vig_map_has{L}(struct vig_map *m, char *k, integer h) =
+    \exists integer s; 0 <= s < m->table_size && vig_map_match(m, s, k, h);
+  predicate vig_map_maps{L}(struct vig_map *m, char *k, integer h, integer v) =
+    \exists integer s; 0 <= s < m->table_size && vig_map_match(m, s, k, h) && m->slots[s].value ==
+  v;
+
+  // A key argument: key_size readable bytes, outside the map's own storage.
+  predicate vig_map_key_ok{L}(struct vig_map *m, char *k) =
+    \valid_read(k + (0 .. m->key_size - 1)) &&
+    \separated(k + (0 .. m->key_size - 1), m->keys + (0 .. m->table_size * m->key_size - 1));
+
+  // The map is a partial function.
+  lemma vig_map_functional{L}:
+    \forall struct vig_map *m, char *k, integer h, v1, v2;
+      vig_map_inv(m) && vig_map_maps(m, k, h, v1) && vig_map_maps(m, k, h, v2) ==> v1 == v2;
+*/
+
+/* A map of at most `capacity` entries with keys of `key_size` bytes; NULL when key_size or
+ * capacity is 0, capacity > VIG_MAP_MAX_CAPACITY, or memory is short. */
+/*@ assigns \result \from key_size, capacity;
+    ensures \result == \null ||
+      (vig_map_inv(\result) && \result->key_size == key_size && \result->capacity == capacity &&
+       \result->size == 0 && (\forall char *k, integer h; !vig_map_has(\result, k, h)));
+*/
 struct vig_map *vig_map_alloc(uint32_t key_size, uint32_t capacity);
+
+/* If the map holds key (with hash), stores its value in *value_out and returns true. */
+/*@ requires vig_map_inv(m);
+    requires \valid_read((char *)key + (0 .. m->key_size - 1));
+    requires \valid(value_out) && \separated(value_out, m, m->slots + (0 .. m->table_size - 1));
+    assigns *value_out;
+    ensures \result <==> vig_map_has(m, (char *)key, hash);
+    ensures \result ==> vig_map_maps(m, (char *)key, hash, *value_out);
+*/
 bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32_t *value_out);
+
+/* Binds key (with hash) to value. Requires: key absent, size < capacity. */
+/*@ requires vig_map_inv(m);
+    requires vig_map_key_ok(m, (char *)key);
+    requires !vig_map_has(m, (char *)key, hash);
+    requires m->size < m->capacity;
+    assigns m->size, m->slots[0 .. m->table_size - 1], m->keys[0 .. m->table_size * m->key_size -
+   1], m->order[0 .. m->table_size - 1]; ensures vig_map_inv(m); ensures m->size == \old(m->size) +
+   1; ensures vig_map_maps(m, (char *)key, hash, value); ensures \forall char *k, integer h, v;
+      vig_map_key_ok(m, k) && !(h == hash && vig_map_bytes_eq{Here, Here}(k, (char *)key,
+   m->key_size)) ==> (vig_map_maps(m, k, h, v) <==> \old(vig_map_maps(m, k, h, v)));
+*/
 void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t value);
+
+/* Removes key (with hash). Requires: key present. */
+/*@ requires vig_map_inv(m);
+    requires vig_map_key_ok(m, (char *)key);
+    requires vig_map_has(m, (char *)key, hash);
+    assigns m->size, m->slots[0 .. m->table_size - 1], m->order[0 .. m->table_size - 1];
+    ensures vig_map_inv(m);
+    ensures m->size == \old(m->size) - 1;
+    ensures !vig_map_has(m, (char *)key, hash);
+    ensures \forall char *k, integer h, v;
+      vig_map_key_ok(m, k) && !(h == hash && vig_map_bytes_eq{Here, Here}(k, (char *)key,
+   m->key_size)) ==> (vig_map_maps(m, k, h, v) <==> \old(vig_map_maps(m, k, h, v)));
+*/
 void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash);
+
+/* Number of entries. */
+/*@ requires vig_map_inv(m);
+    assigns \nothing;
+    ensures \result == m->size;
+*/
 uint32_t vig_map_size(const struct vig_map *m);
 
 #endif
