@@ -1,5 +1,6 @@
 /** verify / replay / test: the verifier's commands (exit codes: 0 ok, 1 disproven / disagreement, 2 bad input). */
 import { parseArgs, UsageError } from "../cli/main.ts";
+import { runCStage } from "./c-stage.ts";
 import { formatCounterexample } from "./report.ts";
 import { BadInput, formatDiagnostics, TRUSTED_BASE, verifyNf, type VerifyResult } from "./verify.ts";
 
@@ -27,6 +28,13 @@ export async function verify(args: string[]): Promise<number> {
     }
     throw e;
   }
+  if (!options.has("--no-c")) {
+    // The C stage: Frama-C WP+RTE on the generated code (minutes; --no-c skips it).
+    if (!json && !options.has("--quiet")) console.error("  c stage: Frama-C WP + RTE on the generated C (this takes minutes; --no-c skips it)");
+    const c = await runCStage({ nfFile });
+    r.stages.push(c);
+    r.proven = r.proven && c.proven;
+  }
   if (json) {
     console.log(JSON.stringify({ nf: r.nf, proven: r.proven, stages: r.stages.map((s) => ({ name: s.name, proven: s.proven, goals: s.goals, seconds: Number(s.seconds.toFixed(3)) })) }));
   } else {
@@ -44,6 +52,10 @@ function printSummary(r: VerifyResult): void {
       `  time not earlier than the stored times, every configuration in the declared ranges satisfying\n` +
       `  the constraints, and every prior state satisfying the structures' invariants.`,
   );
+  for (const c of r.stages.slice(1)) {
+    console.log(`  ${c.proven ? "✓" : "✗"} stage ${c.name}: ${c.goals.proven}/${c.goals.total} goals, ${c.seconds.toFixed(1)}s`);
+    for (const f of c.failures) console.log(`      ${f.file ?? ""}:${f.line ?? "?"} (${f.cLocation ?? "?"}): ${f.message}`);
+  }
   console.log(`  Trusted: ${TRUSTED_BASE.join("; ")}.`);
   for (const cx of r.counterexamples) console.log("\n" + formatCounterexample(cx));
 }
