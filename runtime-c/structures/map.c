@@ -55,7 +55,7 @@ static uint32_t table_size_for(uint32_t capacity) {
     ensures \forall char *k, integer h; !vig_map_has(m, k, h);
 */
 static void map_init(struct vig_map *m, uint32_t key_size, uint32_t capacity, uint32_t table_size,
-                     struct vig_map_slot *slots, char *keys, uint32_t *order) {
+                     struct vig_map_slot *slots, char *keys, int32_t *order) {
   m->key_size = key_size;
   m->capacity = capacity;
   m->table_size = table_size;
@@ -74,8 +74,8 @@ static void map_init(struct vig_map *m, uint32_t key_size, uint32_t capacity, ui
     slots[i].hash = 0;
     slots[i].value = 0;
     slots[i].probes = 0;
-    slots[i].pos = i;
-    order[i] = i;
+    slots[i].pos = (int32_t)i;
+    order[i] = (int32_t)i;
   }
   /*@ assert m->table_size == table_size && m->size == 0 && m->key_size == key_size; */
   /*@ assert m->slots == slots && m->order == order && m->keys == keys; */
@@ -84,7 +84,7 @@ static void map_init(struct vig_map *m, uint32_t key_size, uint32_t capacity, ui
   /*@ assert \forall integer i; 0 <= i < table_size ==>
         0 <= m->order[i] < m->table_size && m->slots[m->order[i]].pos == i; */
   /*@ assert \forall integer x; 0 <= x < table_size ==>
-        m->slots[x].pos < m->table_size && m->order[m->slots[x].pos] == x &&
+        0 <= m->slots[x].pos < m->table_size && m->order[m->slots[x].pos] == x &&
         (vig_map_busy(m, x) <==> m->slots[x].pos < m->size); */
   /*@ assert vig_map_perm(m); */
   /*@ assert vig_map_probes_ok(m); */
@@ -99,7 +99,7 @@ struct vig_map *vig_map_alloc(uint32_t key_size, uint32_t capacity) {
   struct vig_map *m = malloc(sizeof(struct vig_map));
   struct vig_map_slot *slots = malloc((size_t)table_size * sizeof(struct vig_map_slot));
   char *keys = malloc((size_t)table_size * key_size);
-  uint32_t *order = malloc((size_t)table_size * sizeof(uint32_t));
+  int32_t *order = malloc((size_t)table_size * sizeof(int32_t));
   if (m == NULL || slots == NULL || keys == NULL || order == NULL) {
     free(m);
     free(slots);
@@ -157,12 +157,13 @@ static size_t key_offset(uint32_t s, uint32_t t, uint32_t ks) {
 /*@ requires vig_map_valid(m) && s < m->table_size;
     assigns \nothing;
     ensures \result == m->keys + s * m->key_size;
+    ensures 0 <= s * m->key_size && s * m->key_size + m->key_size <= m->table_size * m->key_size;
     ensures \valid(\result + (0 .. m->key_size - 1));
     ensures \forall integer x, j; 0 <= x < m->table_size && x != s && 0 <= j < m->key_size ==>
       x * m->key_size + j < s * m->key_size || x * m->key_size + j >= s * m->key_size + m->key_size;
 */
 static char *key_area(const struct vig_map *m, uint32_t s) {
-  return m->keys + key_offset(s, m->table_size, m->key_size);
+  return m->keys + key_offset(s, (uint32_t)m->table_size, (uint32_t)m->key_size);
 }
 
 /*@ requires vig_map_valid(m) && s < m->table_size;
@@ -174,7 +175,7 @@ static bool slot_matches(const struct vig_map *m, uint32_t s, const char *key, u
   if (m->slots[s].busy == 0 || m->slots[s].hash != hash) {
     return false;
   }
-  return key_equals(key_area(m, s), key, m->key_size);
+  return key_equals(key_area(m, s), key, (uint32_t)m->key_size);
 }
 
 /* The slot holding key (with hash), or table_size when there is none. */
@@ -186,9 +187,9 @@ static bool slot_matches(const struct vig_map *m, uint32_t s, const char *key, u
     ensures \result == m->table_size ==> !vig_map_has(m, k, hash);
 */
 static uint32_t find_slot(const struct vig_map *m, const char *k, uint32_t hash) {
-  uint32_t t = m->table_size;
+  uint32_t t = (uint32_t)m->table_size;
   uint32_t b = hash % t;
-  uint32_t n = m->slots[b].probes;
+  uint32_t n = (uint32_t)m->slots[b].probes;
   /*@ loop invariant 0 <= d <= n;
       loop invariant \forall integer e; 0 <= e < d ==> !vig_map_match(m, vig_map_probe(t, b, e), k,
      hash); loop assigns d; loop variant n - d;
@@ -223,12 +224,145 @@ bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32
   return true;
 }
 
+/* Between L1 and L2, only slot s may have changed (busy flag, hash, value, key bytes). */
+/*@ predicate vig_map_same_except{L1, L2}(struct vig_map *m, integer s) =
+      \at(m->table_size, L1) == \at(m->table_size, L2) &&
+      \at(m->key_size, L1) == \at(m->key_size, L2) &&
+      \at(m->slots, L1) == \at(m->slots, L2) && \at(m->keys, L1) == \at(m->keys, L2) &&
+      (\forall integer x; 0 <= x < \at(m->table_size, L1) && x != s ==>
+        \at(m->slots[x].busy, L1) == \at(m->slots[x].busy, L2) &&
+        \at(m->slots[x].hash, L1) == \at(m->slots[x].hash, L2) &&
+        \at(m->slots[x].value, L1) == \at(m->slots[x].value, L2) &&
+        (\forall integer j; 0 <= j < \at(m->key_size, L1) ==>
+          \at(m->keys[x * m->key_size + j], L1) == \at(m->keys[x * m->key_size + j], L2)));
+
+    predicate vig_map_key_same{L1, L2}(char *k, integer n) =
+      \forall integer j; 0 <= j < n ==> \at(k[j], L1) == \at(k[j], L2);
+
+    // If only slot s changed and s is no entry for (k, h) in either state, then (k, h) is bound
+    // to the same values in both states.
+    lemma vig_map_frame{L1, L2}:
+      \forall struct vig_map *m, integer s, char *k, integer h, v;
+        vig_map_same_except{L1, L2}(m, s) && vig_map_key_same{L1, L2}(k, \at(m->key_size, L1)) &&
+        !vig_map_match{L1}(m, s, k, h) && !vig_map_match{L2}(m, s, k, h) ==>
+        (vig_map_maps{L1}(m, k, h, v) <==> vig_map_maps{L2}(m, k, h, v));
+*/
+
+/*@ requires \valid(dst + (0 .. n - 1)) && \valid_read(src + (0 .. n - 1));
+    requires \separated(dst + (0 .. n - 1), src + (0 .. n - 1));
+    assigns dst[0 .. n - 1];
+    ensures \forall integer j; 0 <= j < n ==> dst[j] == src[j];
+*/
+static void copy_bytes(char *dst, const char *src, uint32_t n) {
+  /*@ loop invariant 0 <= i <= n;
+      loop invariant \forall integer j; 0 <= j < i ==> dst[j] == src[j];
+      loop assigns i, dst[0 .. n - 1];
+      loop variant n - i;
+  */
+  for (uint32_t i = 0; i < n; i++) {
+    dst[i] = src[i];
+  }
+}
+
+/* Moves free slot s to the busy part of order. */
+/*@ requires vig_map_valid(m) && vig_map_perm(m);
+    requires s < m->table_size && !vig_map_busy(m, s) && m->size < m->table_size;
+    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1].pos,
+      m->slots[s].busy;
+    ensures vig_map_perm(m) && vig_map_busy(m, s) && m->size == \old(m->size) + 1;
+    ensures \forall integer x; 0 <= x < m->table_size && x != s ==>
+      m->slots[x].busy == \old(m->slots[x].busy);
+*/
+static void mark_busy(struct vig_map *m, uint32_t s) {
+  int32_t p = m->slots[s].pos;
+  size_t n = m->size;
+  /*@ assert n <= p < m->table_size && m->order[p] == s; */
+  int32_t first_free = m->order[n];
+  /*@ assert first_free < m->table_size && m->slots[first_free].pos == n; */
+  /*@ assert first_free == s <==> p == n; */
+  m->order[p] = first_free;
+  m->slots[first_free].pos = p;
+  m->order[n] = (int32_t)s;
+  m->slots[s].pos = (int32_t)n;
+  m->slots[s].busy = 1;
+  m->size = n + 1;
+  /*@ assert m->order[n] == s && m->slots[s].pos == n; */
+  /*@ assert p != n ==> m->order[p] == first_free && m->slots[first_free].pos == p; */
+  /*@ assert \forall integer i; 0 <= i < m->table_size && i != p && i != n ==>
+        m->order[i] == \at(m->order[i], Pre); */
+  /*@ assert \forall integer x; 0 <= x < m->table_size && x != s && x != first_free ==>
+        m->slots[x].pos == \at(m->slots[x].pos, Pre) && m->slots[x].busy == \at(m->slots[x].busy,
+     Pre); */
+}
+
+/* Moves busy slot s to the free part of order. */
+/*@ requires vig_map_valid(m) && vig_map_perm(m);
+    requires s < m->table_size && vig_map_busy(m, s) && m->size <= m->table_size;
+    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1].pos,
+      m->slots[s].busy;
+    ensures vig_map_perm(m) && !vig_map_busy(m, s) && m->size == \old(m->size) - 1;
+    ensures \forall integer x; 0 <= x < m->table_size && x != s ==>
+      m->slots[x].busy == \old(m->slots[x].busy);
+*/
+static void mark_free(struct vig_map *m, uint32_t s) {
+  int32_t p = m->slots[s].pos;
+  /*@ assert p < m->size && m->order[p] == s; */
+  size_t n = m->size - 1;
+  int32_t last_busy = m->order[n];
+  /*@ assert last_busy < m->table_size && m->slots[last_busy].pos == n; */
+  /*@ assert last_busy == s <==> p == n; */
+  m->order[p] = last_busy;
+  m->slots[last_busy].pos = p;
+  m->order[n] = (int32_t)s;
+  m->slots[s].pos = (int32_t)n;
+  m->slots[s].busy = 0;
+  m->size = n;
+  /*@ assert m->order[n] == s && m->slots[s].pos == n; */
+  /*@ assert p != n ==> m->order[p] == last_busy && m->slots[last_busy].pos == p; */
+  /*@ assert \forall integer i; 0 <= i < m->table_size && i != p && i != n ==>
+        m->order[i] == \at(m->order[i], Pre); */
+  /*@ assert \forall integer x; 0 <= x < m->table_size && x != s && x != last_busy ==>
+        m->slots[x].pos == \at(m->slots[x].pos, Pre) && m->slots[x].busy == \at(m->slots[x].busy,
+     Pre); */
+}
+
+/* Makes free slot s an entry with the given hash and value (its key is already in place). */
+/*@ requires vig_map_valid(m) && vig_map_perm(m);
+    requires s < m->table_size && !vig_map_busy(m, s) && m->size < m->table_size;
+    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1].pos,
+      m->slots[s].busy, m->slots[s].hash, m->slots[s].value;
+    ensures vig_map_perm(m) && m->size == \old(m->size) + 1;
+    ensures vig_map_busy(m, s) && m->slots[s].hash == hash && m->slots[s].value == value;
+    ensures \forall integer x; 0 <= x < m->table_size && x != s ==>
+      m->slots[x].busy == \old(m->slots[x].busy);
+*/
+static void fill_slot(struct vig_map *m, uint32_t s, uint32_t hash, uint32_t value) {
+  m->slots[s].hash = hash;
+  m->slots[s].value = value;
+  mark_busy(m, s);
+}
+
+/* Bucket b's probe count covers distance d. */
+/*@ requires vig_map_valid(m) && b < m->table_size && d < m->table_size;
+    requires 0 <= m->slots[b].probes <= m->table_size;
+    assigns m->slots[b].probes;
+    ensures m->slots[b].probes == (\old(m->slots[b].probes) <= d ? d + 1 :
+   \old(m->slots[b].probes));
+*/
+static void cover_distance(struct vig_map *m, uint32_t b, uint32_t d) {
+  if (m->slots[b].probes <= (int64_t)d) {
+    m->slots[b].probes = (int64_t)d + 1;
+  }
+}
+
 void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t value) {
   const char *k = key;
-  uint32_t t = m->table_size;
+  uint32_t t = (uint32_t)m->table_size;
   uint32_t b = hash % t;
   /* A free slot exists: size < capacity < table_size, and order[size] is free. */
   /*@ assert 0 <= m->order[m->size] < t && !vig_map_busy(m, m->order[m->size]); */
+  /*@ assert 0 <= vig_map_dist(t, b, m->order[m->size]) < t &&
+        vig_map_probe(t, b, vig_map_dist(t, b, m->order[m->size])) == m->order[m->size]; */
   uint32_t d = 0;
   /*@ loop invariant 0 <= d <= t;
       loop invariant \forall integer e; 0 <= e < d ==> vig_map_busy(m, vig_map_probe(t, b, e));
@@ -240,61 +374,56 @@ void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t val
   }
   /*@ assert d < t; */
   uint32_t s = slot_at(t, b, d);
-  char *dst = key_area(m, s);
-  /*@ loop invariant 0 <= i <= m->key_size;
-      loop invariant \forall integer x; 0 <= x < i ==> dst[x] == k[x];
-      loop assigns i, dst[0 .. m->key_size - 1];
-      loop variant m->key_size - i;
-  */
-  for (uint32_t i = 0; i < m->key_size; i++) {
-    dst[i] = k[i];
-  }
+  copy_bytes(key_area(m, s), k, (uint32_t)m->key_size);
   /*@ assert \forall integer x, j; 0 <= x < t && x != s && 0 <= j < m->key_size ==>
         m->keys[x * m->key_size + j] == \at(m->keys[x * m->key_size + j], Pre); */
-  /* Swap s with the first free slot of order, so that it joins the busy ones. */
-  uint32_t p = m->slots[s].pos;
-  uint32_t first_free = m->order[m->size];
-  m->order[p] = first_free;
-  m->slots[first_free].pos = p;
-  m->order[m->size] = s;
-  m->slots[s].pos = m->size;
-  m->slots[s].busy = 1;
-  m->slots[s].hash = hash;
-  m->slots[s].value = value;
-  if (m->slots[b].probes <= d) {
-    m->slots[b].probes = d + 1;
-  }
-  m->size++;
+  /*@ assert vig_map_key_same{Pre, Here}((char *)key, m->key_size); */
+  /*@ assert vig_map_key_at(m, s, k); */
+  fill_slot(m, s, hash, value);
+  cover_distance(m, b, d);
+  /*@ assert vig_map_valid(m) && m->size <= m->capacity && vig_map_perm(m); */
   /*@ assert vig_map_match(m, s, k, hash) && m->slots[s].value == value; */
+  /*@ assert \forall integer x; 0 <= x < t && x != s ==>
+        m->slots[x].busy == \at(m->slots[x].busy, Pre) &&
+        m->slots[x].hash == \at(m->slots[x].hash, Pre) &&
+        m->slots[x].value == \at(m->slots[x].value, Pre); */
+  /*@ assert vig_map_same_except{Pre, Here}(m, s); */
+  /*@ assert \forall integer x; 0 <= x < t ==> m->slots[x].probes >= \at(m->slots[x].probes, Pre);
+   */
+  /*@ assert vig_map_probes_ok(m); */
+  /*@ assert \forall integer x; 0 <= x < t && x != s && vig_map_busy(m, x) && m->slots[x].hash ==
+     hash ==> !vig_map_same_keys(m, x, s); */
+  /*@ assert vig_map_unique(m); */
+  /*@ assert !vig_map_busy{Pre}(m, s); */
 }
 
 void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash) {
-  uint32_t t = m->table_size;
+  uint32_t t = (uint32_t)m->table_size;
   uint32_t b = hash % t;
   uint32_t s = find_slot(m, key, hash);
-  m->slots[s].busy = 0;
-  /* Swap s with the last busy slot of order, so that it joins the free ones. */
-  uint32_t p = m->slots[s].pos;
-  uint32_t last_busy = m->order[m->size - 1];
-  m->order[p] = last_busy;
-  m->slots[last_busy].pos = p;
-  m->order[m->size - 1] = s;
-  m->slots[s].pos = m->size - 1;
-  m->size--;
+  mark_free(m, s);
+  /*@ assert vig_map_valid(m) && m->size <= m->capacity && vig_map_perm(m); */
+  /*@ assert \forall integer x; 0 <= x < t && x != s ==>
+        m->slots[x].busy == \at(m->slots[x].busy, Pre); */
+  /*@ assert vig_map_unique(m); */
   /* Shrink the bucket's probe count to 1 + the largest distance of its remaining entries. */
-  /*@ loop invariant m->slots[b].probes <= t;
+  /*@ loop invariant 0 <= m->slots[b].probes <= t;
       loop invariant \forall integer x; 0 <= x < t && vig_map_busy(m, x) ==>
         vig_map_dist(t, vig_map_home(m, x), x) < m->slots[vig_map_home(m, x)].probes;
       loop assigns m->slots[b].probes;
       loop variant m->slots[b].probes;
   */
   while (m->slots[b].probes > 0) {
-    uint32_t last = slot_at(t, b, m->slots[b].probes - 1);
+    uint32_t last = slot_at(t, b, (uint32_t)m->slots[b].probes - 1);
     if (m->slots[last].busy != 0 && m->slots[last].hash % t == b) {
       break;
     }
     m->slots[b].probes--;
   }
+  /*@ assert vig_map_probes_ok(m); */
+  /*@ assert vig_map_same_except{Pre, Here}(m, s); */
+  /*@ assert vig_map_match{Pre}(m, s, (char *)key, hash); */
+  /*@ assert !vig_map_has(m, (char *)key, hash); */
 }
 
-uint32_t vig_map_size(const struct vig_map *m) { return m->size; }
+uint32_t vig_map_size(const struct vig_map *m) { return (uint32_t)m->size; }

@@ -30,23 +30,27 @@
 #define VIG_MAP_MAX_CAPACITY 0x3FFFFFF0u
 #define VIG_MAP_MAX_TABLE 0x7FFFFFFFu
 
+/* Field types are chosen so that different kinds of data never share a C type (hash and value
+ * uint32_t, probes int64_t, positions int32_t, busy uint8_t, the map's own fields size_t, key
+ * bytes char): Frama-C WP's typed memory model then knows without any reasoning that writing one
+ * kind leaves the others unchanged. */
 struct vig_map_slot {
-  uint32_t busy;   /* 1 when the slot holds an entry, else 0 */
-  uint32_t hash;   /* the entry's hash */
-  uint32_t value;  /* the entry's value */
-  uint32_t probes; /* as a bucket: 1 + largest distance of an entry whose home is this slot */
-  uint32_t pos;    /* this slot's index in order */
+  uint32_t hash;  /* the entry's hash */
+  uint32_t value; /* the entry's value */
+  int64_t probes; /* as a bucket: 1 + largest distance of an entry whose home is this slot */
+  int32_t pos;    /* this slot's index in order */
+  uint8_t busy;   /* 1 when the slot holds an entry, else 0 */
 };
 
 /* Fields are private: use the functions below. */
 struct vig_map {
-  uint32_t key_size;
-  uint32_t capacity;   /* max number of entries */
-  uint32_t table_size; /* number of slots */
-  uint32_t size;       /* number of entries */
+  size_t key_size;
+  size_t capacity;   /* max number of entries */
+  size_t table_size; /* number of slots */
+  size_t size;       /* number of entries */
   struct vig_map_slot *slots;
-  char *keys;      /* table_size * key_size bytes: the key of slot s starts at s * key_size */
-  uint32_t *order; /* the slots, busy ones first: order[0 .. size - 1] are busy, the rest free */
+  char *keys;     /* table_size * key_size bytes: the key of slot s starts at s * key_size */
+  int32_t *order; /* the slots, busy ones first: order[0 .. size - 1] are busy, the rest free */
 };
 
 /*@
@@ -77,7 +81,7 @@ struct vig_map {
       m->keys[s1 * m->key_size + j] == m->keys[s2 * m->key_size + j];
 
   predicate vig_map_valid{L}(struct vig_map *m) =
-    \valid(m) && m->key_size >= 1 && m->capacity >= 1 &&
+    \valid(m) && 1 <= m->key_size <= 0xFFFFFFFF && m->capacity >= 1 &&
     2 * m->capacity <= m->table_size <= VIG_MAP_MAX_TABLE &&
     \valid(m->slots + (0 .. m->table_size - 1)) &&
     \valid(m->keys + (0 .. m->table_size * m->key_size - 1)) &&
@@ -90,12 +94,12 @@ struct vig_map {
     (\forall integer i; 0 <= i < m->table_size ==>
       0 <= m->order[i] < m->table_size && m->slots[m->order[i]].pos == i) &&
     (\forall integer s; 0 <= s < m->table_size ==>
-      m->slots[s].pos < m->table_size && m->order[m->slots[s].pos] == s &&
+      0 <= m->slots[s].pos < m->table_size && m->order[m->slots[s].pos] == s &&
       (vig_map_busy(m, s) <==> m->slots[s].pos < m->size));
 
   // Every entry lies within `probes` slots of its home bucket.
   predicate vig_map_probes_ok{L}(struct vig_map *m) =
-    (\forall integer b; 0 <= b < m->table_size ==> m->slots[b].probes <= m->table_size) &&
+    (\forall integer b; 0 <= b < m->table_size ==> 0 <= m->slots[b].probes <= m->table_size) &&
     (\forall integer s; 0 <= s < m->table_size && vig_map_busy(m, s) ==>
       vig_map_dist(m->table_size, vig_map_home(m, s), s) < m->slots[vig_map_home(m, s)].probes);
 
