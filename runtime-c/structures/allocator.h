@@ -1,32 +1,242 @@
+/* vig_allocator: indexes 0..capacity-1, each free or allocated with a last-refresh time (ns);
+ * Vigor's "double chain". TypeScript model: dsl/structures/allocator.ts (IndexAllocator).
+ *
+ * Abstract view (the contracts below): the set of allocated indexes, each with its time
+ * (vig_allocator_allocated, vig_allocator_time), plus the two orders that make the behaviour
+ * deterministic:
+ * - free indexes form a LIFO stack (initially 0 on top, then 1, 2, ...): allocate takes the top
+ *   (vig_allocator_next_free), free pushes the freed index;
+ * - allocated indexes are ordered by last refresh: allocate and refresh make an index the newest;
+ *   vig_allocator_oldest is the least recently refreshed one (whose time is also the smallest,
+ *   since times never go backwards: every `now` is >= every stored time, a precondition).
+ *
+ * Implementation: the cells of allocated indexes form a doubly linked list, oldest to newest; a
+ * permutation `order` of all indexes holds the free stack in order[0 .. capacity-count-1] (top
+ * last) and the allocated indexes after it, with each index's position in `pos`. Every operation
+ * is O(1); only vig_allocator_alloc allocates memory. Each cell also carries a `stamp`, the value
+ * of a counter at its last refresh: it is how the contracts state the list order (the list is
+ * sorted by stamp) without reasoning about reachability.
+ *
+ * Field types are chosen so that different kinds of data never share a C type (times and stamps
+ * uint64_t, links int32_t, positions uint32_t, flags uint8_t, the allocator's own fields
+ * int64_t): Frama-C WP's typed memory model then sees without reasoning that writing one kind
+ * leaves the others unchanged. Capacity is at most VIG_ALLOCATOR_MAX_CAPACITY (2^31 - 1).
+ */
 #ifndef VIG_ALLOCATOR_H
 #define VIG_ALLOCATOR_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#define VIG_ALLOCATOR_MAX_CAPACITY 0x7FFFFFFFu
+
 struct vig_allocator_cell {
-  uint32_t allocated; /* 1 when the index is allocated */
-  uint32_t prev;      /* allocated list: older neighbour, or capacity at the oldest end */
-  uint32_t next;      /* allocated list: newer neighbour, or capacity at the newest end */
-  uint32_t stack;     /* free stack: cells[k].stack is the k-th free index from the bottom */
-  uint64_t time;      /* last refresh, when allocated */
+  uint64_t time;     /* last refresh, when allocated */
+  uint64_t stamp;    /* refresh order among allocated indexes (counter value at last refresh) */
+  int32_t prev;      /* allocated list: older neighbour, or -1 */
+  int32_t next;      /* allocated list: newer neighbour, or -1 */
+  uint32_t pos;      /* position of this index in order */
+  uint8_t allocated; /* 1 when allocated, else 0 */
 };
 
+/* Fields are private: use the functions below. */
 struct vig_allocator {
-  uint32_t capacity;
-  uint32_t count;  /* allocated indexes; the free stack holds capacity - count */
-  uint32_t oldest; /* head of the allocated list (capacity when empty) */
-  uint32_t newest; /* tail of the allocated list (capacity when empty) */
+  int64_t capacity;
+  int64_t count;  /* allocated indexes */
+  int64_t oldest; /* head of the allocated list, -1 when empty */
+  int64_t newest; /* tail of the allocated list, -1 when empty */
+  int64_t clock;  /* the next stamp */
   struct vig_allocator_cell *cells;
+  uint32_t *order; /* free stack order[0 .. capacity-count-1] (top last), then allocated indexes */
 };
 
+/*@
+  predicate vig_allocator_allocated{L}(struct vig_allocator *a, integer i) =
+    0 <= i < a->capacity && a->cells[i].allocated != 0;
+  logic integer vig_allocator_time{L}(struct vig_allocator *a, integer i) = a->cells[i].time;
+  // The refresh order: among allocated indexes, a larger stamp was refreshed later.
+  logic integer vig_allocator_stamp{L}(struct vig_allocator *a, integer i) = a->cells[i].stamp;
+  // Number of free indexes, and the one allocate hands out next (when there is one).
+  logic integer vig_allocator_free_count{L}(struct vig_allocator *a) = a->capacity - a->count;
+  logic integer vig_allocator_next_free{L}(struct vig_allocator *a) =
+    a->order[a->capacity - a->count - 1];
+  logic integer vig_allocator_oldest{L}(struct vig_allocator *a) = a->oldest;
+
+  predicate vig_allocator_valid{L}(struct vig_allocator *a) =
+    \valid(a) && 1 <= a->capacity <= VIG_ALLOCATOR_MAX_CAPACITY &&
+    \valid(a->cells + (0 .. a->capacity - 1)) && \valid(a->order + (0 .. a->capacity - 1)) &&
+    \separated(a, a->cells + (0 .. a->capacity - 1), a->order + (0 .. a->capacity - 1));
+
+  // order is a permutation of the indexes (pos its inverse): free ones first, allocated after.
+  predicate vig_allocator_perm{L}(struct vig_allocator *a) =
+    0 <= a->count <= a->capacity &&
+    (\forall integer k; 0 <= k < a->capacity ==>
+      0 <= a->order[k] < a->capacity && a->cells[a->order[k]].pos == k) &&
+    (\forall integer i; 0 <= i < a->capacity ==>
+      a->cells[i].pos < a->capacity && a->order[a->cells[i].pos] == i &&
+      (vig_allocator_allocated(a, i) <==> a->cells[i].pos >= a->capacity - a->count));
+
+  // Members of the list: allocated indexes other than x (x = -1: all of them).
+  predicate vig_allocator_member{L}(struct vig_allocator *a, integer x, integer i) =
+    vig_allocator_allocated(a, i) && i != x;
+
+  // The list of members, oldest to newest, sorted by stamp (strictly) and by time.
+  predicate vig_allocator_list{L}(struct vig_allocator *a, integer x) =
+    (a->oldest == -1 <==> a->newest == -1) &&
+    (a->oldest == -1 ==> (\forall integer j; !vig_allocator_member(a, x, j))) &&
+    (a->oldest != -1 ==>
+      vig_allocator_member(a, x, a->oldest) && vig_allocator_member(a, x, a->newest) &&
+      (\forall integer j; vig_allocator_member(a, x, j) ==>
+        a->cells[a->oldest].stamp <= a->cells[j].stamp <= a->cells[a->newest].stamp)) &&
+    (\forall integer i; vig_allocator_member(a, x, i) ==>
+      (a->cells[i].next == -1 <==> i == a->newest) &&
+      (a->cells[i].next != -1 ==>
+        vig_allocator_member(a, x, a->cells[i].next) &&
+        a->cells[i].stamp < a->cells[a->cells[i].next].stamp &&
+        (\forall integer j; vig_allocator_member(a, x, j) && a->cells[j].stamp > a->cells[i].stamp
+  ==> a->cells[j].stamp >= a->cells[a->cells[i].next].stamp))) &&
+    (\forall integer i; vig_allocator_member(a, x, i) ==>
+      (a->cells[i].prev == -1 <==> i == a->oldest) &&
+      (a->cells[i].prev != -1 ==>
+        vig_allocator_member(a, x, a->cells[i].prev) &&
+        a->cells[a->cells[i].prev].stamp < a->cells[i].stamp &&
+        (\forall integer j; vig_allocator_member(a, x, j) && a->cells[j].stamp < a->cells[i].stamp
+  ==> a->cells[j].stamp <= a->cells[a->cells[i].prev].stamp))) &&
+    (\forall integer i, j; vig_allocator_member(a, x, i) && vig_allocator_member(a, x, j) ==>
+      (i != j ==> a->cells[i].stamp != a->cells[j].stamp) &&
+      (a->cells[i].stamp < a->cells[j].stamp ==> a->cells[i].time <= a->cells[j].time)) &&
+    0 <= a->clock &&
+    (\forall integer i; vig_allocator_member(a, x, i) ==> a->cells[i].stamp < a->clock);
+
+  // The representation invariant.
+  predicate vig_allocator_inv{L}(struct vig_allocator *a) =
+    vig_allocator_valid(a) && vig_allocator_perm(a) && vig_allocator_list(a, -1);
+
+  // No stored time is later than now (callers never go back in time).
+  predicate vig_allocator_times_le{L}(struct vig_allocator *a, integer now) =
+    \forall integer j; vig_allocator_allocated(a, j) ==> vig_allocator_time(a, j) <= now;
+
+  // Between L1 and L2, indexes other than i kept their state, time and stamp.
+  predicate vig_allocator_same_except{L1, L2}(struct vig_allocator *a, integer i) =
+    \at(a->capacity, L1) == \at(a->capacity, L2) &&
+    \forall integer j; 0 <= j < \at(a->capacity, L1) && j != i ==>
+      (vig_allocator_allocated{L1}(a, j) <==> vig_allocator_allocated{L2}(a, j)) &&
+      (vig_allocator_allocated{L1}(a, j) ==>
+        \at(a->cells[j].time, L1) == \at(a->cells[j].time, L2) &&
+        \at(a->cells[j].stamp, L1) == \at(a->cells[j].stamp, L2));
+
+  // The free stack's first n entries are the same at L1 and L2.
+  predicate vig_allocator_stack_same{L1, L2}(struct vig_allocator *a, integer n) =
+    \forall integer k; 0 <= k < n ==> \at(a->order[k], L1) == \at(a->order[k], L2);
+*/
+
+/* An allocator of `capacity` indexes, all free; NULL when capacity is 0 or above
+ * VIG_ALLOCATOR_MAX_CAPACITY, or memory is short. */
+/*@ assigns \result \from capacity;
+    ensures \result == \null ||
+      (vig_allocator_inv(\result) && \result->capacity == capacity && \result->count == 0 &&
+       (\forall integer k; 0 <= k < capacity ==> \result->order[k] == capacity - 1 - k));
+*/
 struct vig_allocator *vig_allocator_alloc(uint32_t capacity);
+
+/* Allocates the index on top of the free stack with time `now`; false iff every index is taken. */
+/*@ requires vig_allocator_inv(a) && vig_allocator_times_le(a, now);
+    requires \valid(index_out);
+    requires \separated(index_out, a, a->cells + (0 .. a->capacity - 1),
+                        a->order + (0 .. a->capacity - 1));
+    assigns a->count, a->clock, a->oldest, a->newest, a->cells[0 .. a->capacity - 1], *index_out;
+    ensures vig_allocator_inv(a);
+    behavior full:
+      assumes a->count == a->capacity;
+      ensures !\result && a->count == \old(a->count);
+      ensures vig_allocator_same_except{Old, Here}(a, -1);
+    behavior not_full:
+      assumes a->count < a->capacity;
+      ensures \result && *index_out == \old(vig_allocator_next_free(a));
+      ensures !\old(vig_allocator_allocated(a, *index_out));
+      ensures vig_allocator_allocated(a, *index_out) && vig_allocator_time(a, *index_out) == now;
+      ensures \forall integer j; vig_allocator_allocated(a, j) && j != *index_out ==>
+        vig_allocator_stamp(a, j) < vig_allocator_stamp(a, *index_out);
+      ensures vig_allocator_same_except{Old, Here}(a, *index_out);
+      ensures a->count == \old(a->count) + 1;
+      ensures vig_allocator_stack_same{Old, Here}(a, vig_allocator_free_count(a));
+    complete behaviors;
+    disjoint behaviors;
+*/
 bool vig_allocator_allocate(struct vig_allocator *a, uint64_t now, uint32_t *index_out);
+
+/* Sets the time of allocated `index` to `now` and makes it the newest. */
+/*@ requires vig_allocator_inv(a) && vig_allocator_times_le(a, now);
+    requires vig_allocator_allocated(a, index);
+    assigns a->clock, a->oldest, a->newest, a->cells[0 .. a->capacity - 1];
+    ensures vig_allocator_inv(a);
+    ensures vig_allocator_allocated(a, index) && vig_allocator_time(a, index) == now;
+    ensures \forall integer j; vig_allocator_allocated(a, j) && j != index ==>
+      vig_allocator_stamp(a, j) < vig_allocator_stamp(a, index);
+    ensures vig_allocator_same_except{Old, Here}(a, index);
+    ensures a->count == \old(a->count);
+*/
 void vig_allocator_refresh(struct vig_allocator *a, uint32_t index, uint64_t now);
+
+/* Whether `index` is allocated (false when index >= capacity). */
+/*@ requires vig_allocator_inv(a);
+    assigns \nothing;
+    ensures \result <==> vig_allocator_allocated(a, index);
+*/
 bool vig_allocator_is_allocated(const struct vig_allocator *a, uint32_t index);
+
+/* Frees allocated `index`: it goes on top of the free stack. */
+/*@ requires vig_allocator_inv(a);
+    requires vig_allocator_allocated(a, index);
+    assigns a->count, a->oldest, a->newest, a->cells[0 .. a->capacity - 1],
+      a->order[0 .. a->capacity - 1];
+    ensures vig_allocator_inv(a);
+    ensures !vig_allocator_allocated(a, index);
+    ensures vig_allocator_same_except{Old, Here}(a, index);
+    ensures a->count == \old(a->count) - 1;
+    ensures vig_allocator_next_free(a) == index;
+    ensures vig_allocator_stack_same{Old, Here}(a, \old(vig_allocator_free_count(a)));
+*/
 void vig_allocator_free(struct vig_allocator *a, uint32_t index);
+
+/* Frees the least recently refreshed allocated index if now - its time > expiration and returns
+ * true with it in *index_out; otherwise changes nothing and returns false. */
+/*@ requires vig_allocator_inv(a) && vig_allocator_times_le(a, now);
+    requires \valid(index_out);
+    requires \separated(index_out, a, a->cells + (0 .. a->capacity - 1),
+                        a->order + (0 .. a->capacity - 1));
+    assigns a->count, a->oldest, a->newest, a->cells[0 .. a->capacity - 1],
+      a->order[0 .. a->capacity - 1], *index_out;
+    ensures vig_allocator_inv(a);
+    behavior expire:
+      assumes a->count > 0 && now - vig_allocator_time(a, a->oldest) > expiration;
+      ensures \result && *index_out == \old(a->oldest);
+      ensures \forall integer j; \old(vig_allocator_allocated(a, j)) ==>
+        \old(vig_allocator_stamp(a, a->oldest)) <= \old(vig_allocator_stamp(a, j)) &&
+        \old(vig_allocator_time(a, a->oldest)) <= \old(vig_allocator_time(a, j));
+      ensures !vig_allocator_allocated(a, *index_out);
+      ensures vig_allocator_same_except{Old, Here}(a, *index_out);
+      ensures a->count == \old(a->count) - 1;
+      ensures vig_allocator_next_free(a) == *index_out;
+      ensures vig_allocator_stack_same{Old, Here}(a, \old(vig_allocator_free_count(a)));
+    behavior keep:
+      assumes a->count == 0 || now - vig_allocator_time(a, a->oldest) <= expiration;
+      ensures !\result && a->count == \old(a->count);
+      ensures vig_allocator_same_except{Old, Here}(a, -1);
+      ensures vig_allocator_stack_same{Old, Here}(a, vig_allocator_free_count(a));
+      ensures \forall integer j; vig_allocator_allocated(a, j) ==>
+        now - vig_allocator_time(a, j) <= expiration;
+    complete behaviors;
+    disjoint behaviors;
+*/
 bool vig_allocator_expire_one(struct vig_allocator *a, uint64_t now, uint64_t expiration,
                               uint32_t *index_out);
+
+/* Number of allocated indexes. */
+/*@ requires vig_allocator_inv(a);
+    assigns \nothing;
+    ensures \result == a->count;
+*/
 uint32_t vig_allocator_count(const struct vig_allocator *a);
 
 #endif
