@@ -33,6 +33,8 @@ export interface ProveCOptions {
   includeDirs: string[];
   /** Only the goals of these functions (default: every function defined in `files`). */
   functions?: string[];
+  /** No goals for these functions (e.g. allocation wrappers around malloc). */
+  skipFunctions?: string[];
   /** Per-goal prover timeout (default 10 s). */
   timeoutSeconds?: number;
   /** Appended to the frama-c command line before the files (e.g. ["-wp-split"], ["-D", "X=1"]). */
@@ -80,6 +82,7 @@ export function framaCArgs(opts: Omit<ProveCOptions, "files">, csvReport: string
     "-wp-par",
     String(opts.parallel ?? 2),
     ...(opts.functions !== undefined && opts.functions.length > 0 ? ["-wp-fct", opts.functions.join(",")] : []),
+    ...(opts.skipFunctions !== undefined && opts.skipFunctions.length > 0 ? ["-wp-skip-fct", opts.skipFunctions.join(",")] : []),
     ...(opts.extraArgs ?? []),
   ];
   const after = ["-then", "-report-csv", csvReport, "-report-no-proven", "-report-no-untried"];

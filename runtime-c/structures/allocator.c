@@ -214,8 +214,8 @@ bool vig_allocator_expire_one(struct vig_allocator *a, uint64_t now, uint64_t ex
   PROOF_LABEL(Before);
   *index_out = (uint32_t)i;
   /*@ assert a->count == \at(a->count, Before) && a->capacity == \at(a->capacity, Before); */
-  /*@ assert a->order[a->capacity - a->count - 1] == \at(a->order[a->capacity - a->count - 1],
-   * Before); */
+  /*@ assert a->order[a->capacity - a->count - 1] ==
+        \at(a->order[a->capacity - a->count - 1], Before); */
   /*@ assert vig_allocator_perm(a); */
   return true;
 }
