@@ -5,7 +5,8 @@
  * Provers: z3 and cvc4 through why3, with a project-local why3 configuration made by
  * runtime-c/contracts/why3-config.sh (WHY3CONFIG; $HOME is never consulted).
  *
- * Usage as a command: `npx tsx compiler/verifier/c-proof.ts [-I dir]... [--fct f,g] file.c...`
+ * Usage as a command (or runtime-c/contracts/prove.sh):
+ *   npx tsx compiler/verifier/c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] file.c...
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -184,21 +185,23 @@ async function main(argv: string[]): Promise<number> {
   const includeDirs: string[] = [];
   const files: string[] = [];
   let functions: string[] | undefined;
+  let skipFunctions: string[] | undefined;
   let timeoutSeconds: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "-I") includeDirs.push(argv[++i] as string);
     else if (a.startsWith("-I")) includeDirs.push(a.slice(2));
     else if (a === "--fct") functions = (argv[++i] as string).split(",");
+    else if (a === "--skip") skipFunctions = (argv[++i] as string).split(",");
     else if (a === "--timeout") timeoutSeconds = Number(argv[++i]);
     else files.push(a);
   }
   if (files.length === 0) {
-    console.error("usage: c-proof.ts [-I dir]... [--fct f,g] [--timeout s] file.c...");
+    console.error("usage: c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] file.c...");
     return 2;
   }
   for (const f of files) if (!includeDirs.includes(dirname(f))) includeDirs.push(dirname(f));
-  const r = await proveC({ files, includeDirs, functions, timeoutSeconds });
+  const r = await proveC({ files, includeDirs, functions, skipFunctions, timeoutSeconds, extraArgs: ["-wp-split"] });
   console.log(summarize(files.map((f) => basename(f)).join(" "), r));
   if (r.failures.some((f) => f.status === "error")) console.log(r.log);
   return r.total > 0 && r.proven === r.total ? 0 : 1;
