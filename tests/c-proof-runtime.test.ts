@@ -7,8 +7,11 @@
  * cannot use malloc's specification for a struct. What they do after allocating is in a helper
  * (map_init, allocator_init) that is proven. See runtime-c/contracts/README.md.
  *
- * Goals not proven yet are listed below, by function, and in runtime-c/contracts/README.md: the
- * test fails on any other unproven goal.
+ * Goals not proven yet are confined to the functions listed below (`knownGaps`, also in
+ * runtime-c/contracts/README.md). By default (CI: a few minutes on 2 cores) the test proves every
+ * other function, where every goal must be proven, plus the planted bugs. With VIGORC_PROVE_ALL=1
+ * it also runs WP on the functions with known gaps (slow: the unproven goals run into the prover
+ * timeout) and fails on an unproven goal outside them; it prints proven/total either way.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,10 +22,14 @@ import { proveC, summarize, type CProofResult } from "../compiler/verifier/c-pro
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const STRUCTURES = join(ROOT, "runtime-c", "structures");
 const FIXTURES = join(ROOT, "tests", "fixtures", "structures");
+/** Prover timeout (s) for functions whose goals are all proven, and for functions with known gaps. */
 const TIMEOUT = Number(process.env.VIGORC_WP_TIMEOUT ?? 10);
+const GAP_TIMEOUT = Number(process.env.VIGORC_WP_GAP_TIMEOUT ?? 5);
+const PROVE_ALL = process.env.VIGORC_PROVE_ALL === "1";
 
 interface Target {
   file: string;
+  /** Allocation wrappers around malloc: not proven (see the header of this file). */
   skip: string[];
   /** Functions that still have unproven goals (visible gaps, see runtime-c/contracts/README.md). */
   knownGaps: string[];
@@ -52,48 +59,54 @@ const TARGETS: Target[] = [
       "vig_flow_table_expire",
       "vig_flow_table_find",
       "vig_flow_table_add",
-      "vig_flow_table_key",
       "vig_flow_table_refresh",
       "vig_flow_table_remove",
-      "vig_flow_table_size",
     ],
   },
 ];
 
-const results = new Map<string, CProofResult>();
+interface Outcome {
+  /** Functions without known gaps: every goal must be proven. */
+  complete: CProofResult;
+  /** Functions with known gaps (shorter timeout): unproven goals allowed, and reported. */
+  gaps: CProofResult | undefined;
+}
+
+const outcomes = new Map<string, Outcome>();
+
+async function proveTarget(t: Target): Promise<Outcome> {
+  const base = { files: [join(STRUCTURES, t.file)], includeDirs: [STRUCTURES], parallel: 2, extraArgs: ["-wp-split"] };
+  const complete = await proveC({ ...base, skipFunctions: [...t.skip, ...t.knownGaps], timeoutSeconds: TIMEOUT });
+  console.log(summarize(`${t.file} (complete functions)`, complete));
+  let gaps: CProofResult | undefined;
+  if (t.knownGaps.length > 0 && PROVE_ALL) {
+    gaps = await proveC({ ...base, functions: t.knownGaps, timeoutSeconds: GAP_TIMEOUT });
+    console.log(summarize(`${t.file} (functions with known gaps, ${GAP_TIMEOUT} s timeout)`, gaps));
+  }
+  return { complete, gaps };
+}
 
 test.before(async () => {
-  // Two lanes (2 cores): each file runs with one prover process at a time.
-  const lanes: Target[][] = [[], []];
-  TARGETS.forEach((t, i) => lanes[i % 2]?.push(t));
-  await Promise.all(
-    lanes.map(async (lane) => {
-      for (const t of lane) {
-        const r = await proveC({
-          files: [join(STRUCTURES, t.file)],
-          includeDirs: [STRUCTURES],
-          skipFunctions: t.skip,
-          timeoutSeconds: TIMEOUT,
-          parallel: 1,
-          extraArgs: ["-wp-split"],
-        });
-        results.set(t.file, r);
-        console.log(summarize(t.file, r));
-      }
-    }),
-  );
+  // One file at a time with two prover processes (2 cores): z3 and cvc4 race on each goal and
+  // the first answer cancels the other.
+  for (const t of TARGETS) outcomes.set(t.file, await proveTarget(t));
 });
 
 for (const t of TARGETS) {
-  test(`${t.file}: WP proves its contracts (except the listed gaps)`, () => {
-    const r = results.get(t.file);
-    assert.ok(r !== undefined);
-    const errors = r.failures.filter((f) => f.status === "error");
-    assert.equal(errors, [], r.log.slice(-3000));
-    assert.ok(r.total > 0, "no goals");
-    const unexpected = r.failures.filter((f) => !t.knownGaps.includes(f.function));
-    assert.equal(unexpected, [], `unproven goals outside the known gaps of ${t.file}`);
-    if (t.knownGaps.length === 0) assert.is(r.proven, r.total);
+  test(`${t.file}: WP proves its contracts (every goal outside the listed gaps)`, () => {
+    const o = outcomes.get(t.file);
+    assert.ok(o !== undefined);
+    for (const r of [o.complete, o.gaps]) {
+      if (r === undefined) continue;
+      assert.equal(r.failures.filter((f) => f.status === "error"), [], r.log.slice(-3000));
+      assert.ok(r.total > 0, "no goals");
+    }
+    assert.equal(o.complete.failures, [], `unproven goals in ${t.file}`);
+    assert.is(o.complete.proven, o.complete.total);
+    if (o.gaps !== undefined) {
+      const unexpected = o.gaps.failures.filter((f) => !t.knownGaps.includes(f.function) && !f.file.startsWith("FRAMAC_SHARE"));
+      assert.equal(unexpected, [], `unproven goals outside the known gaps of ${t.file}`);
+    }
   });
 }
 

@@ -61,7 +61,12 @@ uint32_t vig_flow_table_expire(struct vig_flow_table *t, uint64_t now) {
 
 bool vig_flow_table_find(const struct vig_flow_table *t, const void *key, uint32_t hash,
                          uint32_t *index_out) {
-  return vig_map_get(t->map, key, hash, index_out);
+  bool found = vig_map_get(t->map, key, hash, index_out);
+  /*@ assert found ==> vig_map_maps(t->map, (char *)key, hash, *index_out); */
+  /*@ assert found ==> vig_flow_table_maps(t, (char *)key, hash, *index_out); */
+  /*@ assert !found ==> \forall integer i; vig_flow_table_entry(t, i) && t->hashes[i] == hash ==>
+        !vig_map_bytes_eq{Here, Here}((char *)key, vig_flow_table_key_at(t, i), t->key_size); */
+  return found;
 }
 
 bool vig_flow_table_add(struct vig_flow_table *t, const void *key, uint32_t hash, uint64_t now,

@@ -46,6 +46,12 @@ struct vig_flow_table {
   predicate vig_flow_table_has{L}(struct vig_flow_table *t, char *k, integer h) =
     \exists integer i; vig_flow_table_maps(t, k, h, i);
 
+  // Only a key's bytes matter to the map.
+  lemma vig_map_maps_same_bytes{L}:
+    \forall struct vig_map *m, char *k1, char *k2, integer h, v;
+      vig_map_maps(m, k1, h, v) && vig_map_bytes_eq{L, L}(k1, k2, m->key_size) ==>
+      vig_map_maps(m, k2, h, v);
+
   predicate vig_flow_table_valid{L}(struct vig_flow_table *t) =
     \valid(t) && 1 <= t->key_size <= 0xFFFFFFFF && 1 <= t->capacity <= VIG_MAP_MAX_CAPACITY &&
     vig_map_inv(t->map) && vig_vector_valid(t->keys) && vig_allocator_inv(t->alloc) &&
