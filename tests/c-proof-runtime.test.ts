@@ -13,6 +13,8 @@
  * it also runs WP on the functions with known gaps (slow: the unproven goals run into the prover
  * timeout) and fails on an unproven goal outside them; it prints proven/total either way.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
@@ -21,7 +23,6 @@ import { proveC, summarize, type CProofResult } from "../compiler/verifier/c-pro
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const STRUCTURES = join(ROOT, "runtime-c", "structures");
-const FIXTURES = join(ROOT, "tests", "fixtures", "structures");
 /** Prover timeout (s) for functions whose goals are all proven, and for functions with known gaps. */
 const TIMEOUT = Number(process.env.VIGORC_WP_TIMEOUT ?? 10);
 const GAP_TIMEOUT = Number(process.env.VIGORC_WP_GAP_TIMEOUT ?? 5);
@@ -110,9 +111,21 @@ for (const t of TARGETS) {
   });
 }
 
+/**
+ * A planted bug: the real implementation with exactly one line changed, written to a temp dir
+ * (a mutated copy of the current file, so the bug never drifts from the code under test).
+ */
+function plant(file: string, correct: string, buggy: string): string {
+  const source = readFileSync(join(STRUCTURES, file), "utf8");
+  assert.is(source.split(correct).length, 2, `${file} must contain '${correct}' exactly once`);
+  const out = join(mkdtempSync(join(tmpdir(), "vigorc-planted-")), file);
+  writeFileSync(out, source.replace(correct, `${buggy} /* PLANTED BUG */`));
+  return out;
+}
+
 async function provePlanted(file: string, functions: string[]): Promise<CProofResult> {
   const r = await proveC({
-    files: [join(FIXTURES, file)],
+    files: [file],
     includeDirs: [STRUCTURES],
     functions,
     timeoutSeconds: 5,
@@ -123,14 +136,16 @@ async function provePlanted(file: string, functions: string[]): Promise<CProofRe
 }
 
 test("planted bug: map.c with an off-by-one in probing is rejected", async () => {
-  const r = await provePlanted("map-probe-off-by-one.c", ["slot_at", "find_slot"]);
+  const file = plant("map.c", "return d < t - b ? b + d : d - (t - b);", "return d <= t - b ? b + d : d - (t - b);");
+  const r = await provePlanted(file, ["slot_at", "find_slot"]);
   assert.equal(r.failures.filter((f) => f.status === "error"), []);
   assert.ok(r.total > 0 && r.proven < r.total, `${r.proven}/${r.total}`);
   assert.ok(r.failures.some((f) => f.function === "slot_at"), JSON.stringify(r.failures));
 });
 
 test("planted bug: allocator.c with an off-by-one in a bounds check is rejected", async () => {
-  const r = await provePlanted("allocator-bounds-off-by-one.c", ["vig_allocator_is_allocated"]);
+  const file = plant("allocator.c", "return index < a->capacity && a->cells[index].allocated != 0;", "return index <= a->capacity && a->cells[index].allocated != 0;");
+  const r = await provePlanted(file, ["vig_allocator_is_allocated"]);
   assert.equal(r.failures.filter((f) => f.status === "error"), []);
   assert.ok(r.total > 0 && r.proven < r.total, `${r.proven}/${r.total}`);
   assert.ok(
