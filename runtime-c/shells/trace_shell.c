@@ -110,6 +110,20 @@ static void release_file(uint8_t *data, size_t size, bool mapped) {
   }
 }
 
+/* What a flag-parsing result means for main: -1 go on, else the exit code (help printed: 0). */
+static int flags_outcome(enum vig_flags_result result, const struct vig_flags_spec *spec) {
+  switch (result) {
+  case VIG_FLAGS_OK:
+    return -1;
+  case VIG_FLAGS_HELP:
+    vig_flags_print_help(stdout, spec);
+    return 0;
+  case VIG_FLAGS_ERROR:
+  default:
+    return VIG_EXIT_BAD_FLAGS;
+  }
+}
+
 int main(int argc, char **argv) {
   const char *prog = argc > 0 ? argv[0] : "nf";
   char usage[512];
@@ -139,16 +153,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   /* Syntax-only pass: bad flags are reported before the input is even read. */
-  switch (vig_flags_parse(&spec, argc - 3, argv + 3, cfg, NULL)) {
-  case VIG_FLAGS_OK:
-    break;
-  case VIG_FLAGS_HELP:
-    vig_flags_print_help(stdout, &spec);
-    return 0;
-  case VIG_FLAGS_ERROR:
-  default:
-    return VIG_EXIT_BAD_FLAGS;
-  }
+  int stop = flags_outcome(vig_flags_parse(&spec, argc - 3, argv + 3, cfg, NULL), &spec);
+  if (stop >= 0)
+    return stop;
 
   size_t size = 0;
   bool mapped = false;
@@ -199,16 +206,9 @@ int main(int argc, char **argv) {
   for (uint32_t d = 0; d < interfaces; d++) {
     env.device_macs[d] = UINT64_C(0x020000000000) | d;
   }
-  switch (vig_flags_parse(&spec, argc - 3, argv + 3, cfg, &env)) {
-  case VIG_FLAGS_OK:
-    break;
-  case VIG_FLAGS_HELP:
-    vig_flags_print_help(stdout, &spec);
-    return 0;
-  case VIG_FLAGS_ERROR:
-  default:
-    return VIG_EXIT_BAD_FLAGS;
-  }
+  stop = flags_outcome(vig_flags_parse(&spec, argc - 3, argv + 3, cfg, &env), &spec);
+  if (stop >= 0)
+    return stop;
 
   struct nf_state *state = nf_state_create(cfg, &env);
   if (state == NULL) {
