@@ -13,7 +13,7 @@ import { execa } from "execa";
 import { Packet } from "../dsl/packet.ts";
 import { writePcapng } from "../dsl/pcapng.ts";
 import { configFromFlags, NfInstance, type NfDefinition, type TracePacket } from "../dsl/runner.ts";
-import { any, drop, forward } from "../specs/lib/spec.ts";
+import { any, drop, flood, forward } from "../specs/lib/spec.ts";
 import { BadInput } from "../compiler/verifier/verify.ts";
 import { outputDifferences, specTest } from "../compiler/verifier/spec-test.ts";
 import { ROOT, tempDir } from "./lib/build.ts";
@@ -138,6 +138,18 @@ test("checksums: \"valid\" is checked by recomputing; without it they must be un
   assert.equal(outputDifferences(none, 1, 2, forward(0, undefined, rewrite), [{ device: 0, data: translated(none) }]), []);
   assert.match(outputDifferences(input, 1, 2, forward(0, undefined, { ipv4: { src: ipv4(192, 0, 2, 1) }, ethernet: { src: any } }), [{ device: 0, data: translated(input) }]).join(), /ipv4\.checksum: .*must be unchanged/);
   assert.match(outputDifferences(input, 1, 2, drop(), [{ device: 0, data: input.data }]).join(), /the binary did forward to device 0; the spec expects drop/);
+});
+
+test("actions: a flood is one copy per other device, in device order, all alike", () => {
+  const input = new Packet(frame({ srcIp: ipv4(10, 0, 0, 1), dstIp: ipv4(10, 0, 0, 2), protocol: 6 }));
+  const copy = (device: number) => ({ device, data: new Uint8Array(input.data) });
+  assert.equal(outputDifferences(input, 1, 4, flood(), [copy(0), copy(2), copy(3)]), []);
+  assert.match(outputDifferences(input, 1, 4, flood(), [copy(0), copy(3)]).join(), /the binary did 2 copies, to devices 0, 3; the spec expects flood/);
+  assert.match(outputDifferences(input, 1, 4, flood(), [copy(0), copy(1), copy(2), copy(3)]).join(), /the spec expects flood/);
+  const changed = copy(3);
+  changed.data[20] ^= 0xff; // the IPv4 flags/fragment bytes
+  assert.match(outputDifferences(input, 1, 4, flood(), [copy(0), copy(2), changed]).join(), /the copy sent to device 3 differs/);
+  assert.match(outputDifferences(input, 1, 4, forward(2), [copy(3)]).join(), /the binary did forward to device 3; the spec expects forward to device 2/);
 });
 
 test("bad input is exit 2 with a clear error: malformed capture (located), bad flag, spec with a type error", async () => {

@@ -619,7 +619,8 @@ export async function specTest(opts: SpecTestOptions): Promise<SpecTestResult> {
     if (p.data.length > MAX_PACKET_LEN) continue;
     const ctx: Context = { device: p.device, time: now, deviceCount, deviceMac: traceDeviceMac };
     const crash = (e: unknown): never => {
-      throw new BadInput(`${specFile}: the spec failed on packet ${n + 1} (time ${p.timeNs} ns, device ${p.device}): ${e instanceof Error ? e.message : String(e)}`);
+      const hint = e instanceof TypeError ? ` (does ${path.basename(specFile)} describe ${path.basename(opts.nfFile)}? it reads state or config the NF lacks)` : "";
+      throw new BadInput(`${specFile}: the spec failed on packet ${n + 1} (time ${p.timeNs} ns, device ${p.device}): ${e instanceof Error ? e.message : String(e)}${hint}`);
     };
     const run = (pick?: (c: Omit<Choice, "index">) => number, st = state): SpecRun => {
       try {
