@@ -49,6 +49,8 @@ function mutant(name: string, find: string, replace: string): string {
   return out;
 }
 
+const SPOOF_CHECK = "    if (flow.dstIp !== ip.src || flow.dstPort !== srcPort || flow.protocol !== ip.protocol) return drop();\n";
+
 /** The first packet (1-based) on which the dsl runtimes of nfs/nat.ts and of `file` send different things. */
 async function firstDivergence(file: string, inputs: TracePacket[]): Promise<number> {
   const wrong = (await import(pathToFileURL(file).href)) as NfDefinition;
@@ -80,7 +82,7 @@ test("NOP agrees with specs/nop.spec.ts on 5,000 frames over 3 devices", async (
 });
 
 test("a NAT without the spoof check disagrees (exit 1); the report names the first spoofed reply it forwards", async () => {
-  const file = mutant("nat-no-spoof-check", "    if (flow.dstIp !== ip.src || flow.dstPort !== srcPort || flow.protocol !== ip.protocol) return drop();\n", "");
+  const file = mutant("nat-no-spoof-check", SPOOF_CHECK, "");
   const first = await firstDivergence(file, natInputs);
   assert.ok(first > 0);
   const r = await vigorc(["test", path.relative(ROOT, file), natCapture, "--spec", "specs/nat.spec.ts", ...NAT_FLAGS]);
@@ -92,6 +94,19 @@ test("a NAT without the spoof check disagrees (exit 1); the report names the fir
   assert.match(r.stdout, /the binary: forward to device [12]/);
   assert.match(r.stdout, /the spec expects: drop/);
   assert.match(r.stdout, /the spec looked at flows\[\d+\]: srcIp=10\.0\./);
+});
+
+test("packets sharing a timestamp (a capture with 1 ms resolution): records are attributed by content", async () => {
+  const coarse = natInputs.map((p) => ({ ...p, timeNs: (p.timeNs / 1_000_000n) * 1_000_000n }));
+  const capture = path.join(dir, "nat-coarse.pcapng");
+  fs.writeFileSync(capture, writePcapng(DEVICES, coarse));
+  const spec = path.join(ROOT, "specs/nat.spec.ts");
+  const good = await specTest({ nfFile: path.join(ROOT, "nfs/nat.ts"), capture, specFile: spec, nfFlags: NAT_FLAGS });
+  assert.is(good.disagreements, 0, good.first.map((d) => `packet ${d.packet}: ${d.differences.join("; ")}`).join("\n"));
+  const file = mutant("nat-no-spoof-check", SPOOF_CHECK, "");
+  const bad = await specTest({ nfFile: file, capture, specFile: spec, nfFlags: NAT_FLAGS });
+  assert.ok(bad.first[0]!.sharedTimestamp > 0, "the capture has no shared timestamps");
+  assert.is(bad.first[0]!.packet, await firstDivergence(file, coarse));
 });
 
 test("a NAT whose LAN ports are off by one disagrees, even though the index is read back from the binary", async () => {
