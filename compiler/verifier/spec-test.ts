@@ -145,6 +145,12 @@ export async function cachedTraceBinary(nfFile: string): Promise<string | undefi
     } catch (e) {
       if (!fs.existsSync(binary)) throw e; // else: another run put the same binary there first
     }
+    // Older builds of the same NF are stale: keep one per NF name (a build of another NF whose name
+    // extends this one, e.g. nat-x for nat, has a name that is not followed by the digest alone).
+    const stale = new RegExp(`^${name.replace(/[^a-zA-Z0-9]/g, "\\$&")}-[0-9a-f]{16}$`);
+    for (const d of fs.readdirSync(cacheDir)) {
+      if (stale.test(d) && path.join(cacheDir, d) !== dir) fs.rmSync(path.join(cacheDir, d), { recursive: true, force: true });
+    }
     return binary;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
