@@ -253,7 +253,7 @@ test.before(async () => {
   // execa is ESM-only: load it with import() (uvu -r tsx loads test files as CommonJS).
   execa = (await import("execa")).execa;
   workDir = await mkdtemp(join(tmpdir(), "vigorc-structures-"));
-  const sources = ["map.c", "vector.c", "allocator.c", "flow_table.c"].map((f) => join(STRUCTURES, f));
+  const sources = ["map.c", "vector.c", "allocator.c", "flow_table.c", "bulk_alloc.c"].map((f) => join(STRUCTURES, f));
   const common = ["-std=c11", "-Wall", "-Wextra", "-Werror", `-I${STRUCTURES}`, ...sources, HARNESS];
   binaries.O2 = join(workDir, "harness-O2");
   binaries.sanitized = join(workDir, "harness-asan");

@@ -1,4 +1,5 @@
 #include "allocator.h"
+#include "bulk_alloc.h"
 
 #include <stdlib.h>
 
@@ -56,12 +57,12 @@ struct vig_allocator *vig_allocator_alloc(uint32_t capacity) {
     return NULL;
   }
   struct vig_allocator *a = malloc(sizeof(struct vig_allocator));
-  struct vig_allocator_cell *cells = malloc((size_t)capacity * sizeof(struct vig_allocator_cell));
-  uint32_t *order = malloc((size_t)capacity * sizeof(uint32_t));
+  struct vig_allocator_cell *cells = vig_bulk_calloc(capacity, sizeof(struct vig_allocator_cell));
+  uint32_t *order = vig_bulk_calloc(capacity, sizeof(uint32_t));
   if (a == NULL || cells == NULL || order == NULL) {
     free(a);
-    free(cells);
-    free(order);
+    vig_bulk_free(cells, capacity, sizeof(struct vig_allocator_cell));
+    vig_bulk_free(order, capacity, sizeof(uint32_t));
     return NULL;
   }
   allocator_init(a, capacity, cells, order);

@@ -1,4 +1,5 @@
 #include "flow_table.h"
+#include "bulk_alloc.h"
 
 #include <stdlib.h>
 
@@ -19,11 +20,11 @@ struct vig_flow_table *vig_flow_table_alloc(uint32_t key_size, uint32_t capacity
   struct vig_map *map = vig_map_alloc(key_size, capacity);
   struct vig_vector *keys = vig_vector_alloc(key_size, capacity);
   struct vig_allocator *alloc = vig_allocator_alloc(capacity);
-  uint32_t *hashes = calloc(capacity, sizeof(uint32_t));
+  uint32_t *hashes = vig_bulk_calloc(capacity, sizeof(uint32_t));
   if (t == NULL || map == NULL || keys == NULL || alloc == NULL || hashes == NULL) {
     /* The structures have no destructor: they live as long as the NF, which exits on NULL. */
     free(t);
-    free(hashes);
+    vig_bulk_free(hashes, capacity, sizeof(uint32_t));
     return NULL;
   }
   t->key_size = key_size;

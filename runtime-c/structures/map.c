@@ -1,4 +1,5 @@
 #include "map.h"
+#include "bulk_alloc.h"
 
 #include <stdlib.h>
 
@@ -97,14 +98,14 @@ struct vig_map *vig_map_alloc(uint32_t key_size, uint32_t capacity) {
   }
   uint32_t table_size = table_size_for(capacity);
   struct vig_map *m = malloc(sizeof(struct vig_map));
-  struct vig_map_slot *slots = malloc((size_t)table_size * sizeof(struct vig_map_slot));
-  char *keys = malloc((size_t)table_size * key_size);
-  int32_t *order = malloc((size_t)table_size * sizeof(int32_t));
+  struct vig_map_slot *slots = vig_bulk_calloc(table_size, sizeof(struct vig_map_slot));
+  char *keys = vig_bulk_calloc(table_size, key_size);
+  int32_t *order = vig_bulk_calloc(table_size, sizeof(int32_t));
   if (m == NULL || slots == NULL || keys == NULL || order == NULL) {
     free(m);
-    free(slots);
-    free(keys);
-    free(order);
+    vig_bulk_free(slots, table_size, sizeof(struct vig_map_slot));
+    vig_bulk_free(keys, table_size, key_size);
+    vig_bulk_free(order, table_size, sizeof(int32_t));
     return NULL;
   }
   map_init(m, key_size, capacity, table_size, slots, keys, order);

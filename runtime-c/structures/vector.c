@@ -1,4 +1,5 @@
 #include "vector.h"
+#include "bulk_alloc.h"
 
 #include <stdlib.h>
 
@@ -7,10 +8,10 @@ struct vig_vector *vig_vector_alloc(uint32_t elem_size, uint32_t capacity) {
     return NULL;
   }
   struct vig_vector *v = malloc(sizeof(struct vig_vector));
-  char *data = calloc(capacity, elem_size);
+  char *data = vig_bulk_calloc(capacity, elem_size);
   if (v == NULL || data == NULL) {
     free(v);
-    free(data);
+    vig_bulk_free(data, capacity, elem_size);
     return NULL;
   }
   v->elem_size = elem_size;
