@@ -7,7 +7,11 @@
  *
  * Options: --runs N (>= 1, default 5), --seconds S (default 5), --flows N (default 60000),
  * --bursts 1,32, --sweep, --sweep-flows 1000,2000,..., --sweep-runs N (default 3),
- * --sweep-burst B (default 1), --lcore N (default 1), --out DIR (default bench/).
+ * --sweep-burst B (default 1), --lcore N (default 1), --out DIR (default bench/), --no-isolate.
+ *
+ * Isolation: when run as root, each NF runs under SCHED_FIFO (chrt --fifo 50) on its lcore, so
+ * other processes on this small machine cannot preempt it mid-measurement (on a loaded 2-core
+ * machine that alone changed NOP from ~14 to ~26 Mpps). --no-isolate runs at normal priority.
  *
  * Traffic: 64-byte UDP frames on the wire (60 bytes in the capture + 4 bytes FCS), one packet
  * per flow, flows in a fixed pseudo-random order; the capture loops forever (infinite_rx), so
@@ -41,12 +45,25 @@ interface Options {
   sweepBurst: number;
   lcore: number;
   out: string;
+  /** Run the NF under SCHED_FIFO (chrt) so other work on the machine cannot preempt its lcore. */
+  isolate: boolean;
 }
 
 function usage(msg: string): never {
   console.error(`bench: ${msg}`);
-  console.error("usage: npm run bench -- [--runs N] [--seconds S] [--flows N] [--bursts 1,32] [--sweep] [--sweep-flows a,b,..] [--sweep-runs N] [--sweep-burst B] [--lcore N] [--out DIR]");
+  console.error("usage: npm run bench -- [--runs N] [--seconds S] [--flows N] [--bursts 1,32] [--sweep] [--sweep-flows a,b,..] [--sweep-runs N] [--sweep-burst B] [--lcore N] [--out DIR] [--no-isolate]");
   process.exit(2);
+}
+
+/** SCHED_FIFO needs root (or CAP_SYS_NICE) and chrt (util-linux). */
+function canUseRealtime(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync("chrt", ["--fifo", "1", "true"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseOptions(argv: string[]): Options {
@@ -61,6 +78,7 @@ function parseOptions(argv: string[]): Options {
     sweepBurst: 1,
     lcore: 1,
     out: path.join(ROOT, "bench"),
+    isolate: canUseRealtime(),
   };
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
     if (v === undefined || !/^\d+$/.test(v)) usage(`${name} needs a whole number`);
@@ -86,6 +104,7 @@ function parseOptions(argv: string[]): Options {
       case "--sweep-burst": o.sweepBurst = int(a, v, 1, 64); i++; break;
       case "--lcore": o.lcore = int(a, v, 0, 1023); i++; break;
       case "--out": if (v === undefined) usage("--out needs a directory"); o.out = path.resolve(v); i++; break;
+      case "--no-isolate": o.isolate = false; break;
       case "-h": case "--help": usage("help");
       default: usage(`unknown option ${a}`);
     }
@@ -154,7 +173,8 @@ function runOnce(binary: string, nf: NfName, pcap: string, burst: number, o: Opt
     "--stats",
   ];
   return new Promise((resolve, reject) => {
-    const p = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const [cmd, ...cmdArgs] = o.isolate ? ["chrt", "--fifo", "50", binary, ...args] : [binary, ...args];
+    const p = spawn(cmd!, cmdArgs, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -333,7 +353,7 @@ async function main(): Promise<void> {
     binaries[nf] = r.binary;
   }
   const command = `npm run bench --${process.argv.slice(2).map((a) => ` ${a}`).join("")}`;
-  console.error(`bench: ${o.runs} runs x ${o.seconds} s per (NF, burst), ${o.flows} flows, lcore ${o.lcore}`);
+  console.error(`bench: ${o.runs} runs x ${o.seconds} s per (NF, burst), ${o.flows} flows, lcore ${o.lcore}${o.isolate ? ", SCHED_FIFO" : ", shared with other work (no SCHED_FIFO)"}`);
   const entries = await measure(binaries, o.flows, o.bursts, o.runs, o, workDir);
   let sweep: Entry[] = [];
   if (o.sweep) {
@@ -354,7 +374,7 @@ async function main(): Promise<void> {
     "",
     `Machine: ${machine()}`,
     "",
-    `Harness: DPDK net_pcap (infinite_rx) -> NF -> net_null (no-rx), one lcore, no hugepages; 64-byte UDP frames; ${o.runs} interleaved runs of ${o.seconds} s each; cycles are TSC cycles.`,
+    `Harness: DPDK net_pcap (infinite_rx) -> NF -> net_null (no-rx), one lcore${o.isolate ? " at SCHED_FIFO priority (chrt --fifo 50)" : " (not isolated: other load on the machine shows in the figures)"}, no DPDK hugepages (the NF's tables use transparent huge pages); 64-byte UDP frames; ${o.runs} interleaved runs of ${o.seconds} s each; cycles are TSC cycles.`,
     "",
     table,
     ...(o.sweep ? ["", `## Sweep (burst ${o.sweepBurst}, ${o.sweepRuns} runs each)`, "", markdownTable(sweep), "", "![throughput vs flows](sweep.svg)"] : []),
