@@ -123,13 +123,13 @@ function download(t: Topology, dir: string, expected: string): string {
 async function unsolicited(t: Topology): Promise<number> {
   const marker = `UNSOLICITED-${randomBytes(4).toString("hex")}`;
   const control = `CONTROL-${randomBytes(4).toString("hex")}`;
-  const sink = new Bg("sink", t.client, ["python3", join(SCRIPTS, "sink.py"), "eth0", marker, control, "4"]);
+  const sink = new Bg("sink", t.client, ["python3", join(SCRIPTS, "sink.py"), "eth0", marker, control, "60"]);
   try {
     if (!(await sink.waitFor(/ready/, 5000))) throw new Error(`sink did not start: ${sink.stderr}`);
     sh(["python3", join(SCRIPTS, "unsolicited.py"), EXTERNAL_IP, "1-65535", CLIENT_IP, "7777", marker], { ns: t.server, timeoutMs: 20_000 });
     // Positive control: a solicited reply carrying the control tag must be seen by the sink.
     assert.is(udpExchange(t, 1, 5, control).ok, 1, "control exchange");
-    if (!(await sink.wait(10_000))) throw new Error("sink did not finish");
+    if (!(await sink.wait(65_000))) throw new Error("sink did not finish");
     const r = JSON.parse(sink.stdout.trim().split("\n").pop()!) as { marker: number; control: number };
     assert.ok(r.control >= 1, `the sink saw no control reply: it cannot see incoming traffic (${sink.stdout})`);
     return r.marker;

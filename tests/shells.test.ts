@@ -208,7 +208,18 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       killSignal: "SIGKILL",
       stdin: "ignore",
     });
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Signal once the loop runs (EAL start-up can take seconds on a loaded machine).
+    await new Promise<void>((resolve) => {
+      let seen = "";
+      const cap = setTimeout(resolve, 15_000);
+      child.stderr?.on("data", (d: Buffer) => {
+        seen += d.toString();
+        if (/running on \d+ devices/.test(seen)) {
+          clearTimeout(cap);
+          setTimeout(resolve, 1000); // time to read the 3 packets of the capture
+        }
+      });
+    });
     child.kill(signal);
     const r = await child;
     assert.is(r.exitCode, 0, String(r.stderr));

@@ -276,6 +276,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "error: nf_state_create failed (out of memory)\n");
     return finish(1);
   }
+  /* Operators (and tests) wait for this line: from here on packets are processed. */
+  fprintf(stderr, "%s: running on %u devices (SIGINT or SIGTERM stops)\n", nf_name,
+          (unsigned)port_count);
 
   const uint64_t hz = rte_get_tsc_hz();
   tsc_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / (hz ? hz : 1));
