@@ -26,8 +26,7 @@ commands:
   new <name>                                  scaffold nfs/<name>.ts and specs/<name>.spec.ts
   verify <nf.ts> [--spec FILE] [--property FILE|NAME]... [--json] [--no-c]
   replay <nf.ts> <counterexample.json>        run a counterexample on the compiled trace binary
-  test <nf.ts> IN.pcapng [--spec FILE] [--devices N] [NF flags...]
-                                              check the trace binary's outputs against the spec
+  test <nf.ts> IN.pcapng                      check the trace binary's outputs against the spec
 
 exit codes: 0 ok, 1 the NF or spec is wrong, 2 bad input, 3 internal error`;
 

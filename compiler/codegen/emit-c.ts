@@ -28,28 +28,84 @@ const STRUCTURE_C: Record<StructureDecl["kind"], { cType: string; header: string
 };
 
 /**
- * ACSL: what each structure's operations may write (its footprint), as l-values reached from its
- * handle `h`. Only contents and counters: the handle's own fields and the pointers in it never change
- * after allocation, so footprints of later calls are the same sets as at entry.
+ * ACSL: what each structure's operations may write (the union of the `assigns` clauses in
+ * runtime-c/structures/*.h, written in the same terms so that WP matches them without reasoning),
+ * as l-values reached from the handle `h`. The handles' own fields and the pointers in them never
+ * change after allocation, so these are the same sets before and after every call.
  */
 const FOOTPRINT: Record<StructureDecl["kind"], (h: string) => string[]> = {
   FlowTable: (h) => [
-    ...FOOTPRINT.FlowMap(`${h}->map`),
-    ...FOOTPRINT.Vector(`${h}->keys`),
+    `${h}->map->size`,
+    `${h}->map->slots[0 .. ${h}->map->table_size - 1]`,
+    `${h}->map->keys[0 .. ${h}->map->table_size * ${h}->key_size - 1]`,
+    `${h}->map->order[0 .. ${h}->map->table_size - 1]`,
+    `${h}->keys->data[0 .. ${h}->capacity * ${h}->key_size - 1]`,
     `${h}->hashes[0 .. ${h}->capacity - 1]`,
-    ...FOOTPRINT.IndexAllocator(`${h}->alloc`),
+    `${h}->alloc->count`,
+    `${h}->alloc->clock`,
+    `${h}->alloc->oldest`,
+    `${h}->alloc->newest`,
+    `${h}->alloc->cells[0 .. ${h}->capacity - 1]`,
+    `${h}->alloc->order[0 .. ${h}->capacity - 1]`,
   ],
-  FlowMap: (h) => [`${h}->size`, `${h}->slots[0 .. ${h}->table_size - 1]`, `${h}->keys[0 .. ${h}->table_size * ${h}->key_size - 1]`],
+  FlowMap: (h) => [
+    `${h}->size`,
+    `${h}->slots[0 .. ${h}->table_size - 1]`,
+    `${h}->keys[0 .. ${h}->table_size * ${h}->key_size - 1]`,
+    `${h}->order[0 .. ${h}->table_size - 1]`,
+  ],
   Vector: (h) => [`${h}->data[0 .. ${h}->capacity * ${h}->elem_size - 1]`],
-  IndexAllocator: (h) => [`${h}->count`, `${h}->oldest`, `${h}->newest`, `${h}->cells[0 .. ${h}->capacity - 1]`],
+  IndexAllocator: (h) => [
+    `${h}->count`,
+    `${h}->clock`,
+    `${h}->oldest`,
+    `${h}->newest`,
+    `${h}->cells[0 .. ${h}->capacity - 1]`,
+    `${h}->order[0 .. ${h}->capacity - 1]`,
+  ],
 };
 
-/** ACSL: the blocks a structure is made of (for the separation precondition). */
+/** ACSL: the blocks a structure is made of (for separation), as in its header's `valid` predicate. */
 const BLOCKS: Record<StructureDecl["kind"], (h: string) => string[]> = {
-  FlowTable: (h) => [h, ...BLOCKS.FlowMap(`${h}->map`), ...BLOCKS.Vector(`${h}->keys`), `${h}->hashes + (0 .. ${h}->capacity - 1)`, ...BLOCKS.IndexAllocator(`${h}->alloc`)],
-  FlowMap: (h) => [h, `${h}->slots + (0 .. ${h}->table_size - 1)`, `${h}->keys + (0 .. ${h}->table_size * ${h}->key_size - 1)`],
+  FlowTable: (h) => [
+    h,
+    ...BLOCKS.FlowMap(`${h}->map`),
+    `${h}->keys`,
+    `${h}->keys->data + (0 .. ${h}->capacity * ${h}->key_size - 1)`,
+    `${h}->hashes + (0 .. ${h}->capacity - 1)`,
+    `${h}->alloc`,
+    `${h}->alloc->cells + (0 .. ${h}->capacity - 1)`,
+    `${h}->alloc->order + (0 .. ${h}->capacity - 1)`,
+  ],
+  FlowMap: (h) => [
+    h,
+    `${h}->slots + (0 .. ${h}->table_size - 1)`,
+    `${h}->keys + (0 .. ${h}->table_size * ${h}->key_size - 1)`,
+    `${h}->order + (0 .. ${h}->table_size - 1)`,
+  ],
   Vector: (h) => [h, `${h}->data + (0 .. ${h}->capacity * ${h}->elem_size - 1)`],
-  IndexAllocator: (h) => [h, `${h}->cells + (0 .. ${h}->capacity - 1)`],
+  IndexAllocator: (h) => [h, `${h}->cells + (0 .. ${h}->capacity - 1)`, `${h}->order + (0 .. ${h}->capacity - 1)`],
+};
+
+/** ACSL: the structure's representation invariant (its header's), which every accessor keeps. */
+const STRUCTURE_INV: Record<StructureDecl["kind"], (h: string) => string> = {
+  FlowTable: (h) => `vig_flow_table_inv(${h})`,
+  FlowMap: (h) => `vig_map_inv(${h})`,
+  Vector: (h) => `vig_vector_valid(${h})`,
+  IndexAllocator: (h) => `vig_allocator_inv(${h})`,
+};
+
+/** ACSL: the allocator holding a structure's times (structures whose operations take `now`). */
+const TIMED_ALLOCATOR: Partial<Record<StructureDecl["kind"], (h: string) => string>> = {
+  FlowTable: (h) => `${h}->alloc`,
+  IndexAllocator: (h) => h,
+};
+
+/** ACSL: the field holding the size of a structure's records (checked against the record's key bytes). */
+const RECORD_SIZE_FIELD: Partial<Record<StructureDecl["kind"], string>> = {
+  FlowTable: "key_size",
+  FlowMap: "key_size",
+  Vector: "elem_size",
 };
 
 const FLAG_KIND: Record<ConfigField["kind"], string> = {
@@ -116,6 +172,60 @@ function recordMembers(r: RecordDecl): string[] {
   return members;
 }
 
+/**
+ * How a record travels as key bytes (templates/nf.c.hbs): fields in declared order, each
+ * little-endian, no padding, so two records are equal iff their key bytes are. Gives the ACSL
+ * byte-of-record function and hash, and the C of the byte function, decoder and hash.
+ */
+function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; byteAt: string; hashOf: string; hashSteps: string[]; decode: string[] } {
+  const logicBytes: string[] = [];
+  const cBytes: string[] = [];
+  const decode: string[] = [];
+  const hashParts: string[] = [];
+  const hashSteps: string[] = [];
+  let at = 0;
+  for (const f of r.fields) {
+    const n = f.type.width / 8;
+    const wide = f.type.width === 64;
+    for (let j = 0; j < n; j++) {
+      const scale = 256n ** BigInt(j);
+      logicBytes.push(j === 0 ? `r.${f.name} % 256` : `r.${f.name} / ${scale} % 256`);
+      const c = j === 0 ? `r->${f.name} % 256u` : `r->${f.name} / ${wide ? `UINT64_C(${scale})` : `${scale}u`} % 256u`;
+      cBytes.push(wide ? `(uint32_t)(${c})` : c);
+    }
+    decode.push(
+      n === 1
+        ? `r.${f.name} = (uint8_t)vig_byte_of(bytes[${at}]);`
+        : `r.${f.name} = (${uintType(f.type.width)})vig_key_u${f.type.width}(bytes + ${at});`,
+    );
+    if (wide) {
+      hashParts.push(`r.${f.name} % 4294967296`, `r.${f.name} / 4294967296`);
+      hashSteps.push(`(uint32_t)(r->${f.name} % UINT64_C(4294967296))`, `(uint32_t)(r->${f.name} / UINT64_C(4294967296))`);
+    } else {
+      hashParts.push(`r.${f.name}`);
+      hashSteps.push(`r->${f.name}`);
+    }
+    at += n;
+  }
+  const chain = (bytes: string[], j: string, sep: string) => bytes.map((b, k) => `${j} == ${k}${sep} ? ${b} :`).join("\n      ") + " 0";
+  return {
+    bytes: at,
+    byteOf: chain(logicBytes, "j", ""),
+    byteAt: chain(cBytes, "j", "u"),
+    hashOf: hashParts.reduce((h, v) => `vig_hash_step(${h}, ${v})`, "0"),
+    hashSteps,
+    decode,
+  };
+}
+
+/** Which little-endian key loaders (templates/nf.c.hbs) the records need; wider ones use narrower. */
+function keyWidths(records: RecordDecl[]): { u16: boolean; u32: boolean; u64: boolean } {
+  const widths = new Set(records.flatMap((r) => r.fields.map((f) => f.type.width)));
+  const u64 = widths.has(64);
+  const u32 = u64 || widths.has(32);
+  return { u16: u32 || widths.has(16), u32, u64 };
+}
+
 class CEmitter {
   private readonly sourceName: string;
   constructor(private readonly m: NfModule) {
@@ -178,6 +288,8 @@ class CEmitter {
       case "unwrap":
         return e.type.kind === "header" ? `${this.expr(e.operand)}.offset` : `${this.expr(e.operand)}.value`;
       case "stateRead":
+        // A capacity is fixed by the config: no call (the structures keep theirs private).
+        if (e.method === "capacity") return `(uint32_t)(${this.expr(this.m.state.find((d) => d.name === e.structure)!.capacity)})`;
         return `${e.structure}_${snake(e.method)}(st${e.args.map((a) => ", " + this.expr(a)).join("")})`;
       case "parse":
         return `vig_parse_${e.header}(pkt, len)`;
@@ -298,13 +410,15 @@ class CEmitter {
   /**
    * The shell's guarantees at every call of nf_process (runtime-c/shells/nf.h): a valid packet of
    * `len` bytes, a device below device_count <= NF_MAX_DEVICES, a config within its declared ranges
-   * and constraints (checked at start-up), structures of the declared capacities, all in separate
-   * memory; and the NF's state invariant (see nfStateModel).
+   * and constraints (checked at start-up), structures of the declared capacities satisfying their
+   * invariants, in memory apart from the packet, config and environment, and times that never go
+   * back (every stored time <= time_ns). Every generated function keeps the state invariant and the
+   * times bound, so the assumption at the next packet is what this one ensures.
    */
   private functionContract(isProcess: boolean): string {
     const req: string[] = [
       "\\valid(pkt + (0 .. len - 1))",
-      "\\valid_read(cfg) && \\valid_read(env) && \\valid_read(st)",
+      "\\valid_read(cfg) && \\valid_read(env)",
       "1 <= env->device_count <= NF_MAX_DEVICES && device < env->device_count",
     ];
     for (const f of this.m.config) {
@@ -323,12 +437,25 @@ class CEmitter {
     }
     for (const c of this.m.constraints) req.push(`${stripParens(this.expr(c.expr))}; // ${this.sourceName}:${c.loc.line}`);
     for (const d of this.m.state) req.push(`st->${d.name}->capacity == ${this.expr(d.capacity)} && ${this.expr(d.capacity)} >= 1`);
-    const blocks = ["pkt + (0 .. len - 1)", "cfg", "env", "st", ...this.m.state.flatMap((d) => BLOCKS[d.kind](`st->${d.name}`))];
-    req.push(`\\separated(${blocks.join(", ")})`);
-    if (this.m.state.length > 0) req.push("nf_state_inv(st)");
+    const ensures: string[] = [];
+    if (this.m.state.length > 0) {
+      req.push("nf_state_inv(st) && nf_state_times_le(st, time_ns)");
+      ensures.push("nf_state_inv(st) && nf_state_times_le(st, time_ns)");
+    } else req.push("\\valid_read(st)");
+    req.push("\\separated(pkt + (0 .. len - 1), cfg, env)");
+    // Each of packet, config and environment is apart from the state (the state's own blocks are
+    // apart from each other by nf_state_inv): fewer hypotheses than one n-ary \separated.
+    const state = ["st", ...this.m.state.flatMap((d) => BLOCKS[d.kind](`st->${d.name}`))];
+    for (const x of ["pkt + (0 .. len - 1)", "cfg", "env"]) req.push(state.map((b) => `\\separated(${x}, ${b})`).join(" &&\n    "));
     // nf_process is called by the shell only; helpers state what they may write, for their callers.
     const assigns = isProcess ? [] : [`  assigns ${this.frameAssigns().join(", ")};`];
-    const lines = ["/*@", ...req.map((r) => `  requires ${r}${r.includes("; //") ? "" : ";"}`), ...assigns, "*/"];
+    const lines = [
+      "/*@",
+      ...req.map((r) => `  requires ${r}${r.includes("; //") ? "" : ";"}`),
+      ...assigns,
+      ...ensures.map((e) => `  ensures ${e};`),
+      "*/",
+    ];
     return lines.join("\n");
   }
 
@@ -372,108 +499,150 @@ class CEmitter {
   }
 
   /**
-   * The abstract view of the state that accessor contracts speak about: `<s>_holds(st, i, r)` (slot
-   * i of structure s is in use and holds record r), `<s>_allocated(st, i)`, and the NF's state
-   * invariant nf_state_inv. The accessors' contracts are proven against the structures' contracts
-   * (runtime-c/structures/*.h) separately; generated per-packet code is proven against them.
+   * The NF's view of its state, in terms of the structures' own contracts (runtime-c/structures/*.h):
+   * nf_state_inv (every structure's representation invariant, records of the size the NF stores,
+   * the state's blocks apart from each other), nf_state_times_le (no stored time after `now`), and
+   * per keyed structure `<s>_has(st, r)` (an entry's key bytes encode record r, with r's hash).
    */
   nfStateModel(): string {
     if (this.m.state.length === 0) return "";
+    const inv: string[] = ["\\valid_read(st)"];
+    const times: string[] = [];
     const preds: string[] = [];
-    const inv: string[] = [];
     for (const d of this.m.state) {
-      if (d.kind === "IndexAllocator") {
-        preds.push(`  predicate ${d.name}_allocated{L}(struct nf_state *st, integer index);`);
-        continue;
-      }
-      const rec = d.record!;
-      preds.push(`  predicate ${d.name}_holds{L}(struct nf_state *st, integer index, struct ${rec} r);`);
-      const dev = this.deviceFields(rec);
-      if (d.kind !== "FlowMap" && dev.length > 0)
-        inv.push(`(\\forall integer i; \\forall struct ${rec} r; ${d.name}_holds(st, i, r) ==> ${dev.map((f) => `r.${f} < NF_MAX_DEVICES`).join(" && ")})`);
+      const h = `st->${d.name}`;
+      inv.push(STRUCTURE_INV[d.kind](h));
+      const sizeField = RECORD_SIZE_FIELD[d.kind];
+      if (sizeField !== undefined) inv.push(`${h}->${sizeField} == ${d.record}_KEY_BYTES`);
+      inv.push(...BLOCKS[d.kind](h).map((b) => `\\separated(st, ${b})`));
+      const alloc = TIMED_ALLOCATOR[d.kind];
+      if (alloc !== undefined) times.push(`vig_allocator_times_le(${alloc(h)}, now)`);
+      const r = d.record;
+      if (d.kind === "FlowTable")
+        preds.push(
+          `  predicate ${d.name}_has{L}(struct nf_state *st, struct ${r} r) =\n    \\exists integer i; vig_flow_table_entry(${h}, i) && ${h}->hashes[i] == ${r}_hash_of(r) &&\n      ${r}_encodes(vig_flow_table_key_at(${h}, i), r);`,
+        );
+      if (d.kind === "FlowMap")
+        preds.push(
+          `  predicate ${d.name}_has{L}(struct nf_state *st, struct ${r} r) =\n    \\exists integer s; 0 <= s < ${h}->table_size && vig_map_busy(${h}, s) &&\n      ${h}->slots[s].hash == ${r}_hash_of(r) && ${r}_encodes(${h}->keys + s * ${h}->key_size, r);`,
+        );
     }
+    // Different structures live in different blocks.
+    const blocks = this.m.state.map((d) => BLOCKS[d.kind](`st->${d.name}`));
+    for (let i = 0; i < blocks.length; i++)
+      for (let j = i + 1; j < blocks.length; j++) for (const x of blocks[i]!) for (const y of blocks[j]!) inv.push(`\\separated(${x}, ${y})`);
     return [
-      "/*@ axiomatic nf_state_model {",
+      "/*@",
+      `  predicate nf_state_inv{L}(struct nf_state *st) =\n    ${inv.join(" &&\n    ")};`,
+      `  predicate nf_state_times_le{L}(struct nf_state *st, integer now) =\n    ${times.length === 0 ? "\\true" : times.join(" && ")};`,
       ...preds,
-      "  }",
-      `  predicate nf_state_inv{L}(struct nf_state *st) = ${inv.length === 0 ? "\\true" : inv.join(" &&\n    ")};`,
       "*/",
     ].join("\n");
   }
 
+  /**
+   * The contract of a typed accessor: the structure function's contract restated for the NF (record
+   * keys, the state invariant and times bound kept). WP proves it against the structure's contract;
+   * generated functions are proven against it.
+   */
   private accessorContract(d: StructureDecl, method: string): string {
     const h = `st->${d.name}`;
     const cap = `${h}->capacity`;
-    const fp = FOOTPRINT[d.kind](h).join(", ");
-    const rec = d.record;
-    const dev = rec ? this.deviceFields(rec) : [];
-    const holdsAny = (i: string) => `\\exists struct ${rec} r; ${d.name}_holds(st, ${i}, r)`;
-    const c: string[] = ["requires \\valid_read(st) && nf_state_inv(st);"];
-    const writes = (extra: string[] = []) =>
-      c.push(`assigns ${fp};`, "ensures nf_state_inv(st);", `ensures ${cap} == \\old(${cap});`, ...extra);
-    // What the state invariant gives about a record read back (stated here so callers need no quantifiers).
-    const devOk = (r: string) => dev.map((f) => ` && ${r}.${f} < NF_MAX_DEVICES`).join("");
-    const reads = (extra: string[] = []) => c.push("assigns \\nothing;", ...extra);
+    const dev = d.record ? this.deviceFields(d.record) : [];
+    const c: string[] = ["requires nf_state_inv(st);"];
+    const timesLe = (now: string) => `vig_allocator_times_le(${TIMED_ALLOCATOR[d.kind]?.(h) ?? ""}, ${now})`;
+    const reads = (...ensures: string[]) => c.push("assigns \\nothing;", ...ensures.map((e) => `ensures ${e};`));
+    const writes = (...ensures: string[]) =>
+      c.push(`assigns ${FOOTPRINT[d.kind](h).join(",\n    ")};`, "ensures nf_state_inv(st);", ...ensures.map((e) => `ensures ${e};`));
+    // An operation that takes `now` needs (and keeps) every stored time <= now; one that does not
+    // keeps any such bound.
+    const withNow = () => c.push(`requires ${timesLe("now")};`);
+    const keepsTimes = `\\forall integer t; \\at(${timesLe("t")}, Pre) ==> ${timesLe("t")}`;
+    const entry = (i: string) => `vig_flow_table_entry(${h}, ${i})`;
+    const allocated = (i: string) => `vig_allocator_allocated(${h}, ${i})`;
     switch (`${d.kind}.${method}`) {
       case "FlowTable.find":
-      case "FlowMap.get":
-        reads([`ensures \\result.present ==> \\result.value < ${d.kind === "FlowMap" ? "4294967296" : cap} && ${d.kind === "FlowMap" ? "\\true" : `${d.name}_holds(st, \\result.value, key)`};`]);
+        reads(`\\result.present <==> ${d.name}_has(st, key)`, `\\result.present ==> \\result.value < ${cap} && ${entry("\\result.value")}`);
         break;
       case "FlowTable.keyAt":
-        reads([`ensures \\result.present ==> index < ${cap} && ${d.name}_holds(st, index, \\result.value)${devOk("\\result.value")};`]);
+        reads(`\\result.present ==> index < ${cap} && ${entry("index")}${dev.map((f) => ` && \\result.value.${f} < NF_MAX_DEVICES`).join("")}`);
         break;
       case "FlowTable.size":
-      case "FlowMap.size":
-        reads([`ensures \\result <= ${cap};`]);
+        reads(`\\result <= ${cap}`);
         break;
       case "FlowTable.add":
-        if (dev.length > 0) c.push(`requires ${dev.map((f) => `key.${f} < NF_MAX_DEVICES`).join(" && ")};`);
-        writes([`ensures \\result.present ==> \\result.value < ${cap} && ${d.name}_holds(st, \\result.value, key);`]);
+        withNow();
+        c.push(`requires !${d.name}_has(st, key);`);
+        writes(timesLe("now"), `\\result.present ==> \\result.value < ${cap} && ${entry("\\result.value")}`);
         break;
       case "FlowTable.refresh":
+        withNow();
+        c.push(`requires ${entry("index")};`);
+        writes(timesLe("now"));
+        break;
       case "FlowTable.remove":
-        c.push(`requires index < ${cap} && ${holdsAny("index")};`);
-        writes();
+        c.push(`requires ${entry("index")};`);
+        writes(keepsTimes);
         break;
       case "FlowTable.expire":
-        writes([`ensures \\result <= ${cap};`]);
+        withNow();
+        writes(timesLe("now"), `\\result <= ${cap}`);
+        break;
+      case "FlowMap.get":
+        reads(`\\result.present <==> ${d.name}_has(st, key)`);
+        break;
+      case "FlowMap.size":
+        reads(`\\result == ${h}->size && \\result <= ${cap}`);
         break;
       case "FlowMap.put":
+        c.push(`requires !${d.name}_has(st, key) && ${h}->size < ${cap};`);
+        writes();
+        break;
       case "FlowMap.erase":
+        c.push(`requires ${d.name}_has(st, key);`);
         writes();
         break;
       case "Vector.get":
         c.push(`requires index < ${cap};`);
-        reads([`ensures ${d.name}_holds(st, index, \\result)${devOk("\\result")};`]);
+        reads();
         break;
       case "Vector.set":
         c.push(`requires index < ${cap};`);
-        if (dev.length > 0) c.push(`requires ${dev.map((f) => `value.${f} < NF_MAX_DEVICES`).join(" && ")};`);
         writes();
         break;
       case "IndexAllocator.isAllocated":
-        c.push(`requires index < ${cap};`);
-        reads([`ensures \\result ==> ${d.name}_allocated(st, index);`]);
+        reads(`\\result <==> ${allocated("index")}`, `\\result ==> index < ${cap}`);
         break;
       case "IndexAllocator.count":
-        reads([`ensures \\result <= ${cap};`]);
+        reads(`\\result <= ${cap}`);
         break;
       case "IndexAllocator.allocate":
+        withNow();
+        writes(timesLe("now"), `\\result.present ==> \\result.value < ${cap} && ${allocated("\\result.value")}`);
+        break;
       case "IndexAllocator.expireOne":
-        writes([`ensures \\result.present ==> \\result.value < ${cap} && ${d.name}_allocated(st, \\result.value);`]);
+        withNow();
+        writes(timesLe("now"), `\\result.present ==> \\result.value < ${cap}`);
         break;
       case "IndexAllocator.refresh":
+        withNow();
+        c.push(`requires ${allocated("index")};`);
+        writes(timesLe("now"));
+        break;
       case "IndexAllocator.free":
-        c.push(`requires index < ${cap} && ${d.name}_allocated(st, index);`);
-        writes();
+        c.push(`requires ${allocated("index")};`);
+        writes(keepsTimes);
         break;
       default:
-        writes();
+        throw new Error(`no accessor contract for ${d.kind}.${method}`);
     }
     return ["/*@", ...c.map((l) => "  " + l), "*/"].join("\n");
   }
 
-  /** Typed wrappers around the generic runtime-c structures, one per operation the NF uses. */
+  /**
+   * Typed wrappers around the generic runtime-c structures, one per operation the NF uses. Records
+   * go to the structures as key bytes (`<record>_encode`) and come back through `<record>_decode`.
+   */
   accessors(): string[] {
     const out: string[] = [];
     for (const d of this.m.state) {
@@ -482,61 +651,55 @@ class CEmitter {
       const p = `st->${d.name}`;
       const fn = (ret: string, method: string, params: string, body: string[]) =>
         out.push([this.accessorContract(d, method), `static inline ${ret} ${d.name}_${snake(method)}(struct nf_state *st${params}) {`, ...body.map((b) => "  " + b), "}"].join("\n"));
+      const encodeKey = [`char key_bytes[${rec}_KEY_BYTES];`, `${rec}_encode(&key, key_bytes);`];
+      const optIndex = (call: string) => ["struct vig_opt_u32 r = {false, 0};", `r.present = ${call};`, "return r;"];
       switch (d.kind) {
-        case "FlowTable":
-          fn("struct vig_opt_u32", "find", `, ${key} key`, [
-            "struct vig_opt_u32 r = {false, 0};",
-            `r.present = vig_flow_table_find(${p}, &key, ${rec}_hash(&key), &r.value);`,
-            "return r;",
-          ]);
+        case "FlowTable": {
+          const dev = this.deviceFields(rec!);
+          fn("struct vig_opt_u32", "find", `, ${key} key`, [...encodeKey, ...optIndex(`vig_flow_table_find(${p}, key_bytes, ${rec}_hash(&key), &r.value)`)]);
           fn(`struct opt_${rec}`, "keyAt", ", uint32_t index", [
-            `const struct ${rec} *k = vig_flow_table_key(${p}, index);`,
             `struct opt_${rec} r = {false, {0}};`,
+            `const char *k = vig_flow_table_key(${p}, index);`,
             "if (k != NULL) {",
-            "  r.present = true;",
-            "  r.value = *k;",
+            `  r.value = ${rec}_decode(k);`,
+            ...(dev.length === 0
+              ? ["  r.present = true;"]
+              : [
+                  "  /* Entries were added with devices < NF_MAX_DEVICES, but the flow table's contract does not",
+                  "   * say that adding an entry leaves the other entries' keys unchanged, so no state invariant",
+                  "   * can carry that: the check (never false at run time) is what proves later device indexing. */",
+                  `  r.present = ${dev.map((f) => `r.value.${f} < NF_MAX_DEVICES`).join(" && ")};`,
+                ]),
             "}",
             "return r;",
           ]);
           fn("uint32_t", "size", "", [`return vig_flow_table_size(${p});`]);
           fn("struct vig_opt_u32", "add", `, ${key} key, uint64_t now`, [
-            "struct vig_opt_u32 r = {false, 0};",
-            `r.present = vig_flow_table_add(${p}, &key, ${rec}_hash(&key), now, &r.value);`,
-            "return r;",
+            ...encodeKey,
+            ...optIndex(`vig_flow_table_add(${p}, key_bytes, ${rec}_hash(&key), now, &r.value)`),
           ]);
           fn("void", "refresh", ", uint32_t index, uint64_t now", [`vig_flow_table_refresh(${p}, index, now);`]);
           fn("void", "remove", ", uint32_t index", [`vig_flow_table_remove(${p}, index);`]);
           fn("uint32_t", "expire", ", uint64_t now", [`return vig_flow_table_expire(${p}, now);`]);
           break;
+        }
         case "FlowMap":
-          fn("struct vig_opt_u32", "get", `, ${key} key`, [
-            "struct vig_opt_u32 r = {false, 0};",
-            `r.present = vig_map_get(${p}, &key, ${rec}_hash(&key), &r.value);`,
-            "return r;",
-          ]);
+          fn("struct vig_opt_u32", "get", `, ${key} key`, [...encodeKey, ...optIndex(`vig_map_get(${p}, key_bytes, ${rec}_hash(&key), &r.value)`)]);
           fn("uint32_t", "size", "", [`return vig_map_size(${p});`]);
-          fn("void", "put", `, ${key} key, uint32_t value`, [`vig_map_put(${p}, &key, ${rec}_hash(&key), value);`]);
-          fn("void", "erase", `, ${key} key`, [`vig_map_erase(${p}, &key, ${rec}_hash(&key));`]);
+          fn("void", "put", `, ${key} key, uint32_t value`, [...encodeKey, `vig_map_put(${p}, key_bytes, ${rec}_hash(&key), value);`]);
+          fn("void", "erase", `, ${key} key`, [...encodeKey, `vig_map_erase(${p}, key_bytes, ${rec}_hash(&key));`]);
           break;
         case "Vector":
-          fn(key, "get", ", uint32_t index", [`return *(const ${key} *)vig_vector_at_const(${p}, index);`]);
-          fn("void", "set", `, uint32_t index, ${key} value`, [`*(${key} *)vig_vector_at(${p}, index) = value;`]);
+          fn(key, "get", ", uint32_t index", [`return ${rec}_decode(vig_vector_at_const(${p}, index));`]);
+          fn("void", "set", `, uint32_t index, ${key} value`, [`${rec}_encode(&value, vig_vector_at(${p}, index));`]);
           break;
         case "IndexAllocator":
           fn("bool", "isAllocated", ", uint32_t index", [`return vig_allocator_is_allocated(${p}, index);`]);
           fn("uint32_t", "count", "", [`return vig_allocator_count(${p});`]);
-          fn("struct vig_opt_u32", "allocate", ", uint64_t now", [
-            "struct vig_opt_u32 r = {false, 0};",
-            `r.present = vig_allocator_allocate(${p}, now, &r.value);`,
-            "return r;",
-          ]);
+          fn("struct vig_opt_u32", "allocate", ", uint64_t now", optIndex(`vig_allocator_allocate(${p}, now, &r.value)`));
           fn("void", "refresh", ", uint32_t index, uint64_t now", [`vig_allocator_refresh(${p}, index, now);`]);
           fn("void", "free", ", uint32_t index", [`vig_allocator_free(${p}, index);`]);
-          fn("struct vig_opt_u32", "expireOne", ", uint64_t now, uint64_t expiration", [
-            "struct vig_opt_u32 r = {false, 0};",
-            `r.present = vig_allocator_expire_one(${p}, now, expiration, &r.value);`,
-            "return r;",
-          ]);
+          fn("struct vig_opt_u32", "expireOne", ", uint64_t now, uint64_t expiration", optIndex(`vig_allocator_expire_one(${p}, now, expiration, &r.value)`));
           break;
       }
     }
@@ -556,11 +719,11 @@ class CEmitter {
     const cap = this.expr(d.capacity);
     switch (d.kind) {
       case "FlowTable":
-        return `vig_flow_table_alloc(sizeof(struct ${d.record}), ${cap}, ${this.expr(d.expiration!)})`;
+        return `vig_flow_table_alloc(${d.record}_KEY_BYTES, ${cap}, ${this.expr(d.expiration!)})`;
       case "FlowMap":
-        return `vig_map_alloc(sizeof(struct ${d.record}), ${cap})`;
+        return `vig_map_alloc(${d.record}_KEY_BYTES, ${cap})`;
       case "Vector":
-        return `vig_vector_alloc(sizeof(struct ${d.record}), ${cap})`;
+        return `vig_vector_alloc(${d.record}_KEY_BYTES, ${cap})`;
       case "IndexAllocator":
         return `vig_allocator_alloc(${cap})`;
     }
@@ -588,7 +751,14 @@ class CEmitter {
       sourceName: this.sourceName,
       name: m.name,
       includes: [...new Set(m.state.map((d) => STRUCTURE_C[d.kind].header))],
-      records: m.records.map((r) => ({ name: r.name, line: r.loc.line, members: recordMembers(r), fields: r.fields.map((f) => f.name) })),
+      keyRecords: m.state.some((d) => d.record !== undefined),
+      keyWidths: keyWidths(m.records.filter((r) => m.state.some((d) => d.record === r.name))),
+      records: m.records.map((r) => ({
+        name: r.name,
+        line: r.loc.line,
+        members: recordMembers(r),
+        key: m.state.some((d) => d.record === r.name) ? recordKeyCode(r) : undefined,
+      })),
       configMembers,
       flags,
       flagCount: flags.length,

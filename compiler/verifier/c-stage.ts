@@ -2,17 +2,27 @@
  * The "c" stage of `vigorc verify`: the generated C of an NF, proven free of runtime errors by
  * Frama-C WP with RTE guards (z3 + cvc4, see c-proof.ts).
  *
- * What is checked, for nf_process and the NF's helper functions, for every packet length and
- * content: every memory access (the packet, the config, the environment), signed and unsigned
- * arithmetic overflow (-warn-unsigned-overflow: the IR verifier already proves NF arithmetic never
- * wraps, so any wrap in the C is a codegen bug), every callee precondition (packet.h access
- * functions, whose contracts state how many bytes a present header guarantees, and the structure
- * accessors, whose contracts carry facts such as "a found index is allocated and below capacity").
+ * What is proven, for every packet length and content: every per-packet function of nf.c
+ * (nfFunctions: nf_process, the NF's helpers, the records' key-byte and hash functions, and with
+ * VIGORC_PROVE_ACCESSORS=1 the typed structure accessors) meets its contract, with every memory access in bounds (packet, config,
+ * environment, key buffers), no signed or unsigned arithmetic overflow (-warn-unsigned-overflow:
+ * the IR verifier proves NF arithmetic never wraps and the hash is written not to wrap, so any wrap
+ * is a codegen bug), and every callee's precondition met: packet.h's access functions (how many
+ * bytes a present header guarantees) and the typed structure accessors, whose contracts restate the
+ * runtime-c/structures contracts for the NF's records (e.g. an index refreshed holds an entry, a key
+ * added is absent, times never go back); nf_process keeps the state invariant (each structure's
+ * representation invariant) and the times bound it assumes.
+ *
  * What is assumed: the requires clause of nf_process (the shell's guarantees: a valid packet of
  * `len` bytes, device < device_count <= NF_MAX_DEVICES, config within its declared ranges and
- * constraints, structures of the declared capacities, in separate memory, and the NF's state
- * invariant), and the accessors' contracts (proven against the structures' contracts separately).
+ * constraints, structures of the declared capacities satisfying their invariants, apart from the
+ * packet, config and environment, and no stored time later than time_ns), the contracts of
+ * runtime-c/structures (proven by tests/c-proof-runtime.test.ts) and of packet.h (proven by
+ * tests/c-proof-nf.test.ts), and by default the accessors' contracts: proving them against the
+ * structures' contracts (VIGORC_PROVE_ACCESSORS=1) still leaves goals unproven (the state invariant
+ * after find/add/refresh/expire and some of the flow table's call preconditions).
  */
+import { mkdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -34,6 +44,30 @@ export interface CStageOptions {
   cFile?: string;
   /** Per-goal prover timeout in seconds (default 10). */
   timeoutSeconds?: number;
+  /** Prove only these functions (default: nfFunctions, every per-packet function of nf.c). */
+  functions?: string[];
+  /**
+   * Also prove the structure accessors against the structures' contracts (default: only with
+   * VIGORC_PROVE_ACCESSORS=1; some of their goals are not proven yet, see the codegen README).
+   */
+  proveAccessors?: boolean;
+  /**
+   * Reuse prover results from the WP cache (default true; VIGORC_WP_CACHE=off disables it). WP keys
+   * each entry by a digest of the whole prover task (goal and hypotheses), the prover and its limits,
+   * so a changed goal is proven again, and only a result a prover returned is replayed.
+   */
+  cache?: boolean;
+}
+
+/**
+ * proveC arguments that make WP reuse prover results from its cache, kept next to the why3
+ * configuration (runtime-c/contracts/why3-config.sh); none when VIGORC_WP_CACHE=off.
+ */
+export function wpCacheArgs(): string[] {
+  if (process.env.VIGORC_WP_CACHE === "off") return [];
+  const dir = join(process.env.VIGORC_CACHE_DIR ?? join(ROOT, ".vigorc-cache"), "wp");
+  mkdirSync(dir, { recursive: true });
+  return ["-wp-cache", "update", "-wp-cache-dir", dir];
 }
 
 /** The TypeScript line a C line comes from: the nearest `/* nat.ts:LINE...` comment at or above it. */
@@ -46,13 +80,23 @@ export function sourceLineOf(cText: string, cLine: number): { file: string; line
   return undefined;
 }
 
-/** The functions of generated code the stage proves: nf_process and the NF's helpers. */
-function nfFunctions(cText: string): string[] {
-  const names = new Set<string>(["nf_process"]);
-  // Helpers are `static <type> name(struct nf_state *st, const struct nf_config *cfg, ...`.
-  const re = /^static (?!inline)[\w ]+?(\w+)\(struct nf_state \*st, const struct nf_config \*cfg/gm;
-  for (let m = re.exec(cText); m !== null; m = re.exec(cText)) names.add(m[1]!);
-  return [...names];
+/**
+ * The functions of generated code the stage proves: every function nf.c defines (nf_process, the
+ * NF's helpers, the records' key-byte and hash functions, and with `accessors` the typed structure
+ * accessors) except the start-up ones, nf_config_check and nf_state_create (run once, before any
+ * packet, by the shell).
+ */
+export function nfFunctions(cText: string, opts: { accessors: boolean }): string[] {
+  const names: string[] = [];
+  const re = /^(static )?(inline )?[A-Za-z_][\w ]*?[ *](\w+)\(([^;{]*)\)\s*\{$/gm;
+  for (let m = re.exec(cText); m !== null; m = re.exec(cText)) {
+    const name = m[3]!;
+    const isAccessor = m[2] !== undefined && m[4]!.startsWith("struct nf_state *st");
+    if (name === "nf_config_check" || name === "nf_state_create" || names.includes(name)) continue;
+    if (isAccessor && !opts.accessors) continue;
+    names.push(name);
+  }
+  return names;
 }
 
 export async function runCStage(opts: CStageOptions): Promise<StageResult> {
@@ -75,13 +119,14 @@ export async function runCStage(opts: CStageOptions): Promise<StageResult> {
       await writeFile(cFile, emitC(r.module));
     }
     const cText = await readFile(cFile, "utf8");
-    const functions = nfFunctions(cText);
+    const functions = opts.functions ?? nfFunctions(cText, { accessors: opts.proveAccessors ?? process.env.VIGORC_PROVE_ACCESSORS === "1" });
     const proof = await proveC({
       files: [cFile],
       includeDirs: INCLUDE_DIRS,
       functions,
       unsignedOverflow: true,
       timeoutSeconds: opts.timeoutSeconds ?? 10,
+      extraArgs: opts.cache === false ? [] : wpCacheArgs(),
     });
     if (proof.total === 0 && /\[wp\] Warning: No goal generated/.test(proof.log)) {
       // Nothing to check (e.g. NOP: no memory access, no arithmetic, no call).
