@@ -2,7 +2,7 @@
 //
 //   dpdk:  cc -std=c11 -O3 -Wall -Wextra -Werror -I<shells> -I<structures> <dpdk cflags as
 //          -isystem> nf.c structures/*.c shells/flags.c shells/dpdk_shell.c -o OUT <dpdk libs>
-//   trace: cc -std=c11 -O3 -Wall -Wextra -Werror -I<shells> -I<structures>
+//   trace: cc -std=c11 -O3 -Wall -Wextra -Werror -I<shells> -I<structures> -DVIG_TRACE_TARGET
 //          nf.c structures/*.c shells/flags.c shells/pcapng.c shells/trace_shell.c -o OUT
 //
 // (runtime-c/shells/README.md documents the same command lines.)
@@ -118,6 +118,8 @@ export async function ccArguments(opts: LinkOptions): Promise<string[]> {
     sources.push(resolve(SHELLS_DIR, "dpdk_shell.c"));
     libs = dpdk.libs;
   } else if (opts.target === "trace") {
+    // The generated code's trace-only hooks (seeding/reading state for `vigorc replay`).
+    args.push("-DVIG_TRACE_TARGET");
     sources.push(resolve(SHELLS_DIR, "pcapng.c"), resolve(SHELLS_DIR, "trace_shell.c"));
   } else {
     throw new Error(`unknown link target ${String(opts.target)} (expected "dpdk" or "trace")`);

@@ -729,6 +729,75 @@ class CEmitter {
     }
   }
 
+  /**
+   * Trace target only (`#ifdef VIG_TRACE_TARGET` in the template; runtime-c/shells/trace_state.h):
+   * seeding and reading the FlowTables for `vigorc replay`, through their public API. Kept apart
+   * from the verified code: neither the DPDK build nor Frama-C sees it.
+   */
+  traceHooks(): string {
+    const tables = this.m.state.filter((d) => d.kind === "FlowTable" && d.record);
+    const records = [...new Set(tables.map((d) => d.record!))].map((n) => this.m.records.find((r) => r.name === n)!);
+    const out: string[] = ["#include <string.h>", "", '#include "trace_state.h"', ""];
+    for (const r of records) {
+      out.push(
+        `static void ${r.name}_from_values(struct ${r.name} *r, const uint64_t *v) {`,
+        "  memset(r, 0, sizeof *r);",
+        ...r.fields.map((f, i) => `  r->${f.name} = (${uintType(f.type.width)})v[${i}];`),
+        "}",
+        "",
+        `static void ${r.name}_to_values(const struct ${r.name} *r, uint64_t *v) {`,
+        ...r.fields.map((f, i) => `  v[${i}] = r->${f.name};`),
+        "}",
+        "",
+      );
+    }
+    const entries = tables.map((d) => `    {"${d.name}", ${this.m.records.find((r) => r.name === d.record)!.fields.length}},`);
+    out.push(
+      "const struct nf_trace_table nf_trace_tables[] = {",
+      ...(entries.length > 0 ? entries : ["    {NULL, 0},"]),
+      "};",
+      `const size_t nf_trace_table_count = ${tables.length};`,
+      "",
+    );
+    const perTable = (signature: string, body: (d: StructureDecl, rec: string) => string[], ...fallback: string[]) =>
+      out.push(
+        `${signature} {`,
+        "  switch (table) {",
+        ...tables.flatMap((d, i) => [`  case ${i}: {`, ...body(d, d.record!).map((l) => "    " + l), "  }"]),
+        "  default:",
+        ...fallback.map((l) => "    " + l),
+        "  }",
+        "}",
+        "",
+      );
+    perTable("uint32_t nf_trace_capacity(const struct nf_config *cfg, size_t table)", (d) => [`return ${this.expr(d.capacity)};`], "(void)cfg;", "return 0;");
+    perTable(
+      "bool nf_trace_add(struct nf_state *st, size_t table, const uint64_t *key, uint64_t now, uint32_t *index_out)",
+      (d, rec) => [`struct ${rec} k;`, `char bytes[${rec}_KEY_BYTES];`, `${rec}_from_values(&k, key);`, `${rec}_encode(&k, bytes);`, `return vig_flow_table_add(st->${d.name}, bytes, ${rec}_hash(&k), now, index_out);`],
+      "(void)st, (void)key, (void)now, (void)index_out;", "return false;",
+    );
+    perTable(
+      "bool nf_trace_find(struct nf_state *st, size_t table, const uint64_t *key, uint32_t *index_out)",
+      (d, rec) => [`struct ${rec} k;`, `char bytes[${rec}_KEY_BYTES];`, `${rec}_from_values(&k, key);`, `${rec}_encode(&k, bytes);`, `return vig_flow_table_find(st->${d.name}, bytes, ${rec}_hash(&k), index_out);`],
+      "(void)st, (void)key, (void)index_out;", "return false;",
+    );
+    perTable("void nf_trace_remove(struct nf_state *st, size_t table, uint32_t index)", (d) => [`vig_flow_table_remove(st->${d.name}, index);`, "return;"], "(void)st, (void)index;", "return;");
+    perTable(
+      "bool nf_trace_entry(struct nf_state *st, size_t table, uint32_t index, uint64_t *key_out, uint64_t *time_out)",
+      (d, rec) => [
+        `const char *bytes = vig_flow_table_key(st->${d.name}, index);`,
+        "if (bytes == NULL) return false;",
+        `struct ${rec} k = ${rec}_decode(bytes);`,
+        `${rec}_to_values(&k, key_out);`,
+        "/* flow_table.h has no time accessor: the allocator's cell is read directly (trace only). */",
+        `*time_out = st->${d.name}->alloc->cells[index].time;`,
+        "return true;",
+      ],
+      "(void)st, (void)index, (void)key_out, (void)time_out;", "return false;",
+    );
+    return out.join("\n");
+  }
+
   render(): string {
     const m = this.m;
     const flags = m.config.map((f) => ({
@@ -768,6 +837,7 @@ class CEmitter {
       stateModel: this.nfStateModel(),
       accessors: this.accessors(),
       functions,
+      traceHooks: this.traceHooks(),
     });
   }
 }

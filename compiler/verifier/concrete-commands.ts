@@ -1,3 +1,3 @@
-/** replay / test: being written. */
-export const replay = (_args: string[]): number => 3;
+/** replay (./replay.ts) / test (./spec-test.ts): the commands that run the compiled trace binary. */
+export { replay } from "./replay.ts";
 export { test } from "./spec-test.ts";

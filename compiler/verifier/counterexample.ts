@@ -7,13 +7,42 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Model } from "z3-solver";
 import { formatIpv4, formatMac } from "../../dsl/config.ts";
+import { writePcapng } from "../../dsl/pcapng.ts";
+import { MAX_DEVICES, traceDeviceMac } from "../../dsl/runner.ts";
 import type { Goal, Prover } from "./prove.ts";
+import { W, type SVal } from "./spec-interp.ts";
+import type { TableView } from "./sym.ts";
 import type { BV, B } from "./z3.ts";
 
 export interface CxEntry {
   index: number;
   key: Record<string, string>;
   time: string;
+}
+
+/** A table after the packet, at the indexes the counterexample is about: entry or free (null). */
+export interface CxTableAfter {
+  size: number;
+  at: Record<string, CxEntry | null>;
+}
+
+export interface CxTable {
+  /** Entries before the packet (before expiry) at the indexes looked at. */
+  entries: CxEntry[];
+  /** Indexes looked at that hold no entry (replay must keep them free). */
+  free: number[];
+  /** Keys looked up and absent (replay must not use them for filler entries). */
+  absentKeys: Record<string, string>[];
+  /** Entries in all (the others are not looked at: replay fills them with filler keys). */
+  size: number;
+  capacity: number;
+  expiration: string;
+  /** The index the NF's add took on this path, if it added. */
+  addedIndex?: number;
+  /** The index the spec's add picks ("any free index"), when the spec adds. */
+  specChoiceIndex?: number;
+  /** What the NF left, at the entries' indexes, the free ones and the added one. */
+  after: CxTableAfter;
 }
 
 export interface Counterexample {
@@ -29,11 +58,22 @@ export interface Counterexample {
   device: number;
   time: string;
   packetHex: string;
-  /** Entries before the packet (before expiry), per table, and the table sizes. */
-  state: Record<string, { entries: CxEntry[]; size: number; sizeAfterExpiry?: number; capacity: number; expiration: string }>;
+  /** The prior state per table, and the state the NF left. */
+  state: Record<string, CxTable>;
   nfDid: { action: string; device?: number; outputHex?: string };
-  specExpected?: { action: string; device?: number };
+  /** What the reference spec expects (absent for property goals). */
+  specExpected?: {
+    action: string;
+    device?: number;
+    /** Output fields the spec sets, "ipv4.src" -> decimal value or "any". */
+    fields?: Record<string, string>;
+    checksumsValid?: boolean;
+    /** The state the spec expects, at the same indexes as state[t].after. */
+    state?: Record<string, CxTableAfter>;
+  };
   failedParts: string[];
+  /** The packet as a pcapng (deviceCount interfaces, the packet on its device at its time), next to file. */
+  pcapng?: string;
   file?: string;
 }
 
@@ -47,6 +87,13 @@ function num(m: Model<"main">, e: BV): bigint {
 function truth(m: Model<"main">, e: B): boolean {
   return m.eval(e, true).toString() === "true";
 }
+/** A spec value in the model: a decimal integer (spec integers are W-bit signed) or "any". */
+function specValue(m: Model<"main">, v: SVal): string {
+  if (v.k === "any") return "any";
+  if (v.k !== "int") return "?";
+  const x = num(m, v.e);
+  return String(x >= 1n << BigInt(W - 1) ? x - (1n << BigInt(W)) : x);
+}
 
 /** Re-solves the failing goal with extra "small and replayable" constraints when possible. */
 async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"main">> {
@@ -54,6 +101,8 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
   const inp = prover.inputs;
   const small: B[][] = [];
   const tables = [...inp.tables.values()];
+  // The trace binary's device MACs, so that the recorded output bytes are the binary's.
+  small.push(Array.from({ length: MAX_DEVICES }, (_, d) => inp.deviceMac(b.val(d, 16)).eq(b.val(traceDeviceMac(d), 64))));
   small.push([inp.len.ule(b.val(128, 16))]);
   small.push(tables.map((t) => t.cap.ule(b.val(4, 32))));
   small.push(tables.flatMap((t) => t.touched.map((i) => b.implies(t.alloc(i), i.ule(b.val(3, 32))))));
@@ -69,6 +118,9 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
       small.unshift([count.ule(t.size)]);
     }
   }
+  // Least important: no entry looked at expires (the binary's add then takes the index replay
+  // puts on top of its free stack, which is the one recorded).
+  small.push(tables.flatMap((t) => t.touched.map((i) => b.implies(t.alloc(i), inp.time.sub(t.time(i)).ule(t.exp)))));
   let active = small;
   for (;;) {
     prover.solver.push();
@@ -116,32 +168,65 @@ export async function extractCounterexample(prover: Prover, goal: Goal, group: s
     return out;
   };
   const packet = bytes(inp.pkt);
+  const p = goal.path;
   const state: Counterexample["state"] = {};
+  const entryAt = (t: TableView, i: BV, index: number): CxEntry | null =>
+    truth(m, t.alloc(i)) ? { index, key: Object.fromEntries(Object.entries(t.key(i)).map(([n, e]) => [n, String(num(m, e))])), time: String(num(m, t.time(i))) } : null;
+  /** A table at the recorded indexes (first term of each index value). */
+  const view = (t: TableView, at: Map<number, BV>): CxTableAfter => ({
+    size: Number(num(m, t.size)),
+    at: Object.fromEntries([...at].map(([index, i]) => [String(index), entryAt(t, i, index)])),
+  });
+  const indexTerms = new Map<string, Map<number, BV>>();
   for (const [name, t] of inp.tables) {
-    const seen = new Map<number, CxEntry>();
+    const terms = new Map<number, BV>();
+    for (const i of [...t.touched, ...p.added.filter((a) => truth(m, a.present)).map((a) => a.index)]) {
+      const index = Number(num(m, i));
+      if (!terms.has(index)) terms.set(index, i);
+    }
+    indexTerms.set(name, terms);
+    const entries: CxEntry[] = [];
+    const free: number[] = [];
     for (const i of t.touched) {
       const index = Number(num(m, i));
-      if (seen.has(index) || !truth(m, t.alloc(i))) continue;
-      const key = Object.fromEntries(Object.entries(t.key(i)).map(([n, e]) => [n, String(num(m, e))]));
-      seen.set(index, { index, key, time: String(num(m, t.time(i))) });
+      if (entries.some((e) => e.index === index) || free.includes(index)) continue;
+      const e = entryAt(t, i, index);
+      if (e) entries.push(e);
+      else free.push(index);
     }
+    const absentKeys = t.touchedKeys
+      .filter((k) => !truth(m, t.find(k).present))
+      .map((k) => Object.fromEntries(Object.entries(k).map(([n, e]) => [n, String(num(m, e))])));
+    const added = p.added.find((a) => truth(m, a.present));
+    const choice = prover.interp.choiceVars.get(name);
     state[name] = {
-      entries: [...seen.values()].sort((a, c) => a.index - c.index),
+      entries: entries.sort((a, c) => a.index - c.index),
+      free: free.sort((a, c) => a - c),
+      absentKeys,
       size: Number(num(m, t.size)),
       capacity: Number(num(m, t.cap)),
       expiration: String(num(m, t.exp)),
+      addedIndex: added ? Number(num(m, added.index)) : undefined,
+      specChoiceIndex: choice !== undefined && goal.outcomes !== undefined ? Number(num(m, choice)) : undefined,
+      after: view(p.tables.get(name)!, terms),
     };
   }
-  const p = goal.path;
   const nfDid: Counterexample["nfDid"] = { action: p.action.kind };
   if (p.action.kind === "forward") nfDid.device = Number(num(m, p.action.dev));
   if (p.action.kind !== "drop") nfDid.outputHex = Buffer.from(bytes(p.pkt)).toString("hex");
   let specExpected: Counterexample["specExpected"];
   for (const o of goal.outcomes ?? []) {
-    if (o.value.k === "expected" && truth(m, o.guard)) {
-      specExpected = { action: o.value.action };
-      if (o.value.action === "forward") specExpected.device = Number(num(m, o.value.device));
+    const v = o.value;
+    if (v.k !== "expected" || !truth(m, o.guard)) continue;
+    specExpected = { action: v.action };
+    if (v.action === "forward") specExpected.device = Number(num(m, v.device));
+    const fields: Record<string, string> = {};
+    for (const [group, g] of Object.entries(v.rewrite)) {
+      if (group === "checksums") specExpected.checksumsValid = g.k === "str" && g.s === "valid";
+      else if (g.k === "obj") for (const [f, x] of Object.entries(g.f)) fields[`${group}.${f}`] = specValue(m, x);
     }
+    if (v.action !== "drop") specExpected.fields = fields;
+    specExpected.state = Object.fromEntries([...inp.tables].map(([name, t]) => [name, view(v.state?.[name] ?? t, indexTerms.get(name)!)]));
   }
   const failedParts = (goal.parts ?? []).filter((x) => !truth(m, x.cond)).map((x) => x.what);
   const cx: Counterexample = {
@@ -166,6 +251,9 @@ export async function extractCounterexample(prover: Prover, goal: Goal, group: s
   const slug = group.replace(/^property /, "").replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60);
   const file = path.join(dir, `${nf.name}-${slug}.json`);
   cx.file = file;
+  const pcapng = file.replace(/\.json$/, ".pcapng");
+  fs.writeFileSync(pcapng, writePcapng(deviceCount, [{ device: cx.device, timeNs: BigInt(cx.time), data: packet }]));
+  cx.pcapng = path.basename(pcapng);
   fs.writeFileSync(file, JSON.stringify(cx, null, 2) + "\n");
   return cx;
 }

@@ -1,6 +1,6 @@
 /* Trace shell: runs an NF over a pcapng capture.
  *
- *   <binary> IN.pcapng OUT.pcapng [NF flags] [--stats]
+ *   <binary> IN.pcapng OUT.pcapng [NF flags] [--stats] [--state FILE] [--state-out FILE]
  *
  * Devices are the interfaces declared in IN (device_count = number of Interface Description
  * Blocks, at most NF_MAX_DEVICES); device X has MAC 02:00:00:00:00:XX. Each packet's interface
@@ -10,7 +10,11 @@
  * timestamp of the input packet; a flood writes one record per device but the input one, in
  * increasing device order.
  *
- * Exit status: 0 done, 1 unreadable/malformed input or I/O error, 2 bad flags. */
+ * --state FILE seeds the NF's tables before the first packet and --state-out FILE writes them
+ * after the last one (see "Replay state" in README.md; used by `vigorc replay`).
+ *
+ * Exit status: 0 done, 1 unreadable/malformed input (capture or state file) or I/O error,
+ * 2 bad flags. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -26,6 +30,7 @@
 #include "flags.h"
 #include "nf.h"
 #include "pcapng.h"
+#include "trace_state.h"
 
 #define MAX_PACKET_LEN 65535u
 
@@ -124,13 +129,206 @@ static int flags_outcome(enum vig_flags_result result, const struct vig_flags_sp
   }
 }
 
+/* ---- Replay state (--state / --state-out): see README.md, "Replay state". ---- */
+
+/* The trace shell's own options with a file argument, taken out of argv before the flag parser
+ * (which only knows numbers and switches) sees it. Returns the new argc, or -1 after an error. */
+static int take_path_option(int argc, char **argv, const char *name, const char **value) {
+  size_t n = strlen(name);
+  int out = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, name, n) == 0 &&
+        (a[2 + n] == '\0' || a[2 + n] == '=')) {
+      if (*value != NULL) {
+        fprintf(stderr, "error: --%s: given more than once\n", name);
+        return -1;
+      }
+      if (a[2 + n] == '=') {
+        *value = a + 3 + n;
+      } else if (i + 1 < argc) {
+        *value = argv[++i];
+      } else {
+        fprintf(stderr, "error: --%s needs a file name\n", name);
+        return -1;
+      }
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  return out;
+}
+
+static bool parse_u64(const char *s, uint64_t *v) {
+  if (*s == '\0' || *s == '-') {
+    return false;
+  }
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull(s, &end, 0);
+  if (errno != 0 || *end != '\0') {
+    return false;
+  }
+  *v = (uint64_t)x;
+  return true;
+}
+
+/* The hooks pass keys in arrays of NF_TRACE_MAX_FIELDS values. */
+static bool tables_fit(void) {
+  for (size_t t = 0; t < nf_trace_table_count; t++) {
+    if (nf_trace_tables[t].field_count > NF_TRACE_MAX_FIELDS) {
+      fprintf(stderr,
+              "error: table %s: its key has more than %d fields (replay state unsupported)\n",
+              nf_trace_tables[t].name, NF_TRACE_MAX_FIELDS);
+      return false;
+    }
+  }
+  return true;
+}
+
+static long find_table(const char *name) {
+  for (size_t t = 0; t < nf_trace_table_count; t++) {
+    if (strcmp(nf_trace_tables[t].name, name) == 0) {
+      return (long)t;
+    }
+  }
+  return -1;
+}
+
+/* Runs the operations of a state file, one per line ('#' starts a comment):
+ *   add TABLE TIME INDEX V1 .. Vn   add the key (its record's field values) at TIME; it must get
+ * INDEX remove TABLE INDEX              remove the entry at INDEX Times must not decrease.
+ * *last_time receives the last time used. Returns false after one "error: FILE:LINE: ..." line on
+ * stderr. */
+static bool seed_state(const char *path, struct nf_state *st, const struct nf_config *cfg,
+                       uint64_t *last_time) {
+  if (!tables_fit()) {
+    return false;
+  }
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    fprintf(stderr, "error: cannot read %s: %s\n", path, strerror(errno));
+    return false;
+  }
+  char line[4096];
+  unsigned lineno = 0;
+  bool ok = true;
+  while (ok && fgets(line, sizeof line, f) != NULL) {
+    lineno++;
+    char *hash = strchr(line, '#');
+    if (hash != NULL) {
+      *hash = '\0';
+    }
+    char *words[NF_TRACE_MAX_FIELDS + 8];
+    size_t n = 0;
+    for (char *w = strtok(line, " \t\r\n"); w != NULL; w = strtok(NULL, " \t\r\n")) {
+      if (n == sizeof words / sizeof words[0]) {
+        break;
+      }
+      words[n++] = w;
+    }
+    if (n == 0) {
+      continue;
+    }
+    const char *what = NULL;
+    long table = n >= 2 ? find_table(words[1]) : -1;
+    uint64_t nums[NF_TRACE_MAX_FIELDS + 8];
+    for (size_t i = 2; i < n && what == NULL; i++) {
+      if (!parse_u64(words[i], &nums[i])) {
+        what = "not a number";
+      }
+    }
+    if (what != NULL) {
+      /* reported below */
+    } else if (n < 2 || table < 0) {
+      what = "unknown table (or missing)";
+    } else if (strcmp(words[0], "add") == 0) {
+      size_t fields = nf_trace_tables[table].field_count;
+      uint32_t index = 0;
+      if (n != 4 + fields) {
+        what = "add needs TABLE TIME INDEX and one value per key field";
+      } else if (nums[2] < *last_time) {
+        what = "times must not decrease";
+      } else if (nums[3] >= nf_trace_capacity(cfg, (size_t)table)) {
+        what = "index beyond the table's capacity";
+      } else if (nf_trace_find(st, (size_t)table, &nums[4], &index)) {
+        what = "the key is already in the table";
+      } else if (!nf_trace_add(st, (size_t)table, &nums[4], nums[2], &index)) {
+        what = "the table is full";
+      } else if (index != nums[3]) {
+        fprintf(stderr, "error: %s:%u: the table handed out index %" PRIu32 ", not %" PRIu64 "\n",
+                path, lineno, index, nums[3]);
+        ok = false;
+      } else {
+        *last_time = nums[2];
+      }
+    } else if (strcmp(words[0], "remove") == 0) {
+      uint64_t scratch[NF_TRACE_MAX_FIELDS], time;
+      if (n != 3) {
+        what = "remove needs TABLE INDEX";
+      } else if (nums[2] >= nf_trace_capacity(cfg, (size_t)table) ||
+                 !nf_trace_entry(st, (size_t)table, (uint32_t)nums[2], scratch, &time)) {
+        what = "no entry at that index";
+      } else {
+        nf_trace_remove(st, (size_t)table, (uint32_t)nums[2]);
+      }
+    } else {
+      what = "unknown operation (add or remove)";
+    }
+    if (what != NULL) {
+      fprintf(stderr, "error: %s:%u: %s\n", path, lineno, what);
+      ok = false;
+    }
+  }
+  if (ok && ferror(f)) {
+    fprintf(stderr, "error: cannot read %s: %s\n", path, strerror(errno));
+    ok = false;
+  }
+  fclose(f);
+  return ok;
+}
+
+/* Writes every table: "table NAME size N capacity C", then "entry INDEX TIME V1 .. Vn" per entry
+ * in index order. */
+static bool dump_state(const char *path, struct nf_state *st, const struct nf_config *cfg) {
+  if (!tables_fit()) {
+    return false;
+  }
+  FILE *f = fopen(path, "w");
+  if (f == NULL) {
+    return false;
+  }
+  for (size_t t = 0; t < nf_trace_table_count; t++) {
+    uint32_t cap = nf_trace_capacity(cfg, t);
+    uint64_t key[NF_TRACE_MAX_FIELDS], time;
+    uint32_t size = 0;
+    for (uint32_t i = 0; i < cap; i++) {
+      size += nf_trace_entry(st, t, i, key, &time) ? 1u : 0u;
+    }
+    fprintf(f, "table %s size %" PRIu32 " capacity %" PRIu32 "\n", nf_trace_tables[t].name, size,
+            cap);
+    for (uint32_t i = 0; i < cap; i++) {
+      if (nf_trace_entry(st, t, i, key, &time)) {
+        fprintf(f, "entry %" PRIu32 " %" PRIu64, i, time);
+        for (size_t k = 0; k < nf_trace_tables[t].field_count; k++) {
+          fprintf(f, " %" PRIu64, key[k]);
+        }
+        fputc('\n', f);
+      }
+    }
+  }
+  return fclose(f) == 0;
+}
+
 int main(int argc, char **argv) {
   const char *prog = argc > 0 ? argv[0] : "nf";
   char usage[512];
   snprintf(usage, sizeof usage,
            "Usage: %s IN.pcapng OUT.pcapng [NF flags] [shell flags]\n"
            "Runs the NF '%s' over IN.pcapng (interface id = input device, timestamp = arrival\n"
-           "time) and writes every packet it sends to OUT.pcapng (interface id = output device).",
+           "time) and writes every packet it sends to OUT.pcapng (interface id = output device).\n"
+           "  --state FILE      seed the NF's tables first (vigorc replay; README.md)\n"
+           "  --state-out FILE  write the NF's tables after the last packet",
            prog, nf_name);
   struct vig_flags_spec spec = {usage, shell_flags, sizeof shell_flags / sizeof shell_flags[0]};
 
@@ -146,6 +344,14 @@ int main(int argc, char **argv) {
     return VIG_EXIT_BAD_FLAGS;
   }
   const char *in_path = argv[1], *out_path = argv[2];
+  const char *state_path = NULL, *state_out_path = NULL;
+  argc = take_path_option(argc, argv, "state", &state_path);
+  if (argc >= 0) {
+    argc = take_path_option(argc, argv, "state-out", &state_out_path);
+  }
+  if (argc < 0) {
+    return VIG_EXIT_BAD_FLAGS;
+  }
 
   struct nf_config *cfg = calloc(1, nf_config_size ? nf_config_size : 1);
   if (cfg == NULL) {
@@ -216,6 +422,11 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  uint64_t now = 0;
+  if (state_path != NULL && !seed_state(state_path, state, cfg, &now)) {
+    return 1;
+  }
+
   struct pcapng_writer writer;
   if (!pcapng_writer_open(&writer, out_path, interfaces)) {
     fprintf(stderr, "error: cannot write %s: %s\n", out_path, strerror(errno));
@@ -223,7 +434,7 @@ int main(int argc, char **argv) {
   }
 
   uint64_t in = 0, out = 0, dropped = 0, oversize = 0, invalid = 0;
-  uint64_t now = 0, last_ts = 0;
+  uint64_t last_ts = 0;
   pcapng_reader_rewind(&reader);
   while ((r = pcapng_reader_next(&reader, &pkt)) == 1) {
     in++;
@@ -268,6 +479,10 @@ int main(int argc, char **argv) {
   }
   if (!pcapng_writer_close(&writer)) {
     fprintf(stderr, "error: writing %s failed: %s\n", out_path, strerror(errno));
+    return 1;
+  }
+  if (state_out_path != NULL && !dump_state(state_out_path, state, cfg)) {
+    fprintf(stderr, "error: writing %s failed: %s\n", state_out_path, strerror(errno));
     return 1;
   }
   if (oversize != 0) {
