@@ -109,14 +109,13 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
   small.push(tables.flatMap((t) => goal.path.added.map((a) => b.implies(a.present, a.index.ule(b.val(3, 32))))));
   small.push([inp.time.ule(b.val(1n << 40n, 64))]);
   small.push(tables.flatMap((t) => [t.exp.ule(b.val(1n << 36n, 64)), t.exp.uge(b.val(2, 64))]));
-  // Realizable sizes: the distinct allocated indexes looked at fit in the size.
+  // Realizable sizes: the distinct allocated indexes looked at fit in the size, and the distinct
+  // free ones below the capacity fit in what the size leaves free.
   for (const t of tables) {
     const terms = t.touched;
-    const distinct = terms.map((i, k) => b.and(t.alloc(i), ...terms.slice(0, k).map((j) => b.not(i.eq(j)))));
-    if (distinct.length > 0) {
-      const count = distinct.map((d) => b.ite(d, b.val(1, 32), b.val(0, 32))).reduce((x, y) => x.add(y));
-      small.unshift([count.ule(t.size)]);
-    }
+    const count = (holds: (i: BV) => B) =>
+      terms.map((i, k) => b.ite(b.and(holds(i), ...terms.slice(0, k).map((j) => b.not(i.eq(j)))), b.val(1, 32), b.val(0, 32))).reduce((x, y) => x.add(y));
+    if (terms.length > 0) small.unshift([count((i) => t.alloc(i)).ule(t.size), count((i) => b.and(b.not(t.alloc(i)), i.ult(t.cap))).add(t.size).ule(t.cap)]);
   }
   // Least important: no entry looked at expires (the binary's add then takes the index replay
   // puts on top of its free stack, which is the one recorded).
@@ -192,7 +191,7 @@ export async function extractCounterexample(prover: Prover, goal: Goal, group: s
       if (entries.some((e) => e.index === index) || free.includes(index)) continue;
       const e = entryAt(t, i, index);
       if (e) entries.push(e);
-      else free.push(index);
+      else if (index < Number(num(m, t.cap))) free.push(index);
     }
     const absentKeys = t.touchedKeys
       .filter((k) => !truth(m, t.find(k).present))

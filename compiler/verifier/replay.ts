@@ -132,6 +132,8 @@ export function loadCounterexample(file: string, nf: NfModule): Counterexample {
     need(decl?.kind === "FlowTable", "state", `names table '${name}', which ${nf.name} (${nf.file}) does not declare as a FlowTable`);
     const rec = nf.records.find((r) => r.name === decl!.record)!;
     need(Array.isArray(t.entries) && Number.isInteger(t.size) && Number.isInteger(t.capacity), name, "must have entries, size and capacity");
+    need(t.capacity >= 1 && t.capacity <= 1 << 24 && t.size >= t.entries.length && t.size <= t.capacity, name, "has a size or capacity that no table can have");
+    need(typeof t.after === "object" && t.after !== null && typeof t.after.at === "object", name, "must record the state after the packet ('after')");
     for (const e of [...t.entries, ...Object.values(t.after?.at ?? {}).filter((x): x is CxEntry => x !== null)]) {
       need(Number.isInteger(e.index) && e.index >= 0 && e.index < t.capacity && isUint(e.time), name, `has an entry with a bad index or time (index ${String(e.index)})`);
       const fields = rec.fields.map((f) => f.name);
@@ -216,7 +218,7 @@ export function statePlan(cx: Counterexample, nf: NfModule): { text: string; sum
       }
     };
     const next = t.addedIndex ?? t.specChoiceIndex;
-    const reserved = new Set<number>([...t.entries.map((e) => e.index), ...(t.free ?? []), ...(next !== undefined ? [next] : [])]);
+    const reserved = new Set<number>([...t.entries.map((e) => e.index), ...(t.free ?? []).filter((i) => i < t.capacity), ...(next !== undefined && next < t.capacity ? [next] : [])]);
     const fillers: number[] = [];
     for (let i = 0; fillers.length < t.size - t.entries.length && i < t.capacity; i++) if (!reserved.has(i)) fillers.push(i);
     const top = Math.max(-1, ...reserved, ...fillers) + 1;
@@ -372,7 +374,7 @@ function report(cx: Counterexample, cxFile: string, binary: string, seeded: stri
   }
   // Obligation / property counterexamples: the recorded behaviour is the violation.
   if (recordedDiffs.length === 0) {
-    console.log(`REPRODUCED: the compiled binary does exactly what the verifier recorded (${cx.goal}).`);
+    console.log(`REPRODUCED: the compiled binary does exactly what the verifier recorded, which breaks ${cx.summary}`);
     return EXIT.failed;
   }
   console.log(`NOT REPRODUCED: the compiled binary does not do what the verifier recorded: ${recordedDiffs.join("; ")}`);

@@ -1,0 +1,160 @@
+/**
+ * Wrong NATs are rejected by `vigorc verify`, and `vigorc replay` reproduces each counterexample on
+ * the variant's compiled trace binary (started in the counterexample's prior state); the same
+ * counterexamples do not reproduce on the correct NAT; bad input to replay is exit 2.
+ *
+ * The variants (tests/fixtures/nat-wrong/*.ts) are verified two at a time; the trace binaries are
+ * built once per NF into one build directory shared by every replay of this process.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { execa } from "execa";
+import { ROOT, tempDir } from "./lib/build.ts";
+
+const VARIANT_DIR = path.join(ROOT, "tests/fixtures/nat-wrong");
+const VARIANTS = fs
+  .readdirSync(VARIANT_DIR)
+  .filter((f) => f.endsWith(".ts"))
+  .sort()
+  .map((f) => f.replace(/\.ts$/, ""));
+
+/**
+ * Variants whose verification cannot finish today, with the reason. Each is still verified and
+ * replayed when VIGORC_REPLAY_PENDING=1, and reported as PENDING (not passed) otherwise.
+ */
+const PENDING: Record<string, string> = {};
+
+const work = tempDir("replay");
+const buildDir = path.join(work, "bin");
+const VERIFY_TIMEOUT_MS = 600_000;
+
+const vigorc = (args: string[], timeout = 300_000) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd: ROOT, reject: false, timeout });
+const replay = (nf: string, cx: string) => vigorc(["replay", nf, cx, "--build-dir", buildDir]);
+
+interface Verified {
+  exitCode: number | undefined;
+  output: string;
+  /** Counterexample files written, by group (file name order). */
+  counterexamples: string[];
+}
+
+/** Runs jobs at most `limit` at a time (the machine has 2 cores shared with other work). */
+function limiter(limit: number) {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((go) => queue.push(go));
+    running++;
+    try {
+      return await job();
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
+}
+const slot = limiter(2);
+
+const verified = new Map<string, Promise<Verified>>();
+function verifyVariant(name: string): Promise<Verified> {
+  let p = verified.get(name);
+  if (!p) {
+    p = slot(async () => {
+      const out = path.join(work, name);
+      const r = await vigorc(["verify", `tests/fixtures/nat-wrong/${name}.ts`, "--spec", "specs/nat.spec.ts", "--no-c", "--out", out], VERIFY_TIMEOUT_MS);
+      const files = fs.existsSync(out) ? fs.readdirSync(out).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(out, f)) : [];
+      return { exitCode: r.exitCode, output: `${r.stdout}\n${r.stderr}`, counterexamples: files };
+    });
+    verified.set(name, p);
+  }
+  return p;
+}
+
+const active = VARIANTS.filter((v) => !(v in PENDING) || process.env["VIGORC_REPLAY_PENDING"] === "1");
+// Start every verification now (two at a time) so the tests below mostly wait for results.
+for (const v of active) void verifyVariant(v);
+
+test("there are at least 12 wrong NATs, each saying what its one bug is, and each compiles", async () => {
+  assert.ok(VARIANTS.length >= 12, `only ${VARIANTS.length} variants`);
+  for (const v of VARIANTS) {
+    const text = fs.readFileSync(path.join(VARIANT_DIR, `${v}.ts`), "utf8");
+    assert.match(text.slice(0, 600), /Bug: \S/, `${v}: no "Bug:" header`);
+  }
+});
+
+for (const v of VARIANTS) {
+  if (!active.includes(v)) {
+    test(`PENDING ${v}: ${PENDING[v]}`, () => {
+      console.log(`  PENDING ${v}: ${PENDING[v]} (VIGORC_REPLAY_PENDING=1 runs it)`);
+    });
+    continue;
+  }
+  test(`${v}: verify rejects it and replay reproduces every counterexample on the trace binary`, async () => {
+    const r = await verifyVariant(v);
+    assert.is(r.exitCode, 1, `verify should disprove ${v}:\n${r.output}`);
+    assert.ok(r.counterexamples.length > 0, `no counterexample file:\n${r.output}`);
+    for (const cx of r.counterexamples) {
+      assert.ok(fs.existsSync(cx.replace(/\.json$/, ".pcapng")), `${cx}: no pcapng next to it`);
+      const rep = await replay(`tests/fixtures/nat-wrong/${v}.ts`, cx);
+      assert.is(rep.exitCode, 1, `replay of ${path.basename(cx)} should reproduce:\n${rep.stdout}\n${rep.stderr}`);
+      assert.match(rep.stdout, /^REPRODUCED: /m);
+      assert.match(rep.stdout, /the binary: (drop|flood|forward to device \d+)/);
+    }
+  });
+}
+
+test("the same counterexamples do not reproduce on the correct NAT (so replay can say no)", async () => {
+  let replayed = 0;
+  for (const v of active) {
+    const r = await verifyVariant(v);
+    for (const cx of r.counterexamples) {
+      const rep = await replay("nfs/nat.ts", cx);
+      if (rep.exitCode === 2 && /refuses this counterexample/.test(rep.stderr)) {
+        // A configuration the correct NAT's constraint rejects (the start-port-overflow variant's).
+        assert.match(rep.stderr, /configuration constraint violated/, rep.stderr);
+        continue;
+      }
+      assert.is(rep.exitCode, 0, `${v}: ${path.basename(cx)} must not reproduce on nfs/nat.ts:\n${rep.stdout}\n${rep.stderr}`);
+      assert.match(rep.stdout, /^NOT REPRODUCED: /m);
+      replayed++;
+    }
+  }
+  assert.ok(replayed >= 10, `only ${replayed} counterexamples replayed on the correct NAT`);
+});
+
+test("bad input to replay: missing file, malformed JSON, a counterexample of another NF: exit 2, located", async () => {
+  const missing = await replay("nfs/nat.ts", path.join(work, "nope.json"));
+  assert.is(missing.exitCode, 2);
+  assert.match(missing.stderr, /nope\.json: no such file/);
+
+  const broken = path.join(work, "broken.json");
+  fs.writeFileSync(broken, '{\n  "nf": "nat",\n  "flags": [1, 2\n}\n');
+  const bad = await replay("nfs/nat.ts", broken);
+  assert.is(bad.exitCode, 2);
+  assert.match(bad.stderr, /broken\.json:\d+:\d+: not valid JSON/);
+
+  const notCx = path.join(work, "not-cx.json");
+  fs.writeFileSync(notCx, '{\n  "nf": "nat",\n  "flags": []\n}\n');
+  const wrongShape = await replay("nfs/nat.ts", notCx);
+  assert.is(wrongShape.exitCode, 2);
+  assert.match(wrongShape.stderr, /not-cx\.json:\d+:\d+: 'deviceCount'/);
+
+  const any = (await verifyVariant(active[0]!)).counterexamples.find((f) => fs.readFileSync(f, "utf8").includes('"flows"'));
+  if (any) {
+    const other = await replay("nfs/nop.ts", any);
+    assert.is(other.exitCode, 2);
+    assert.match(other.stderr, /names table 'flows', which nop .* does not declare/);
+  }
+
+  const usage = await vigorc(["replay", "nfs/nat.ts"]);
+  assert.is(usage.exitCode, 2);
+  assert.match(usage.stderr, /usage: vigorc replay <nf\.ts> <counterexample\.json>/);
+});
+
+test.after(() => {
+  if (!process.env["VIGORC_KEEP_TEST_FILES"]) fs.rmSync(work, { recursive: true, force: true });
+});
+
+test.run();
