@@ -99,10 +99,23 @@ function specValue(m: Model<"main">, v: SVal): string {
 async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"main">> {
   const b = prover.b;
   const inp = prover.inputs;
+  const baseScopes = prover.solver.numScopes();
   const small: B[][] = [];
   const tables = [...inp.tables.values()];
   // The trace binary's device MACs, so that the recorded output bytes are the binary's.
   small.push(Array.from({ length: MAX_DEVICES }, (_, d) => inp.deviceMac(b.val(d, 16)).eq(b.val(traceDeviceMac(d), 64))));
+  // The size after the packet is what the binary's table will have: the entries replay seeds,
+  // minus the ones looked at that expire, plus the NF's add (the model alone may let untouched
+  // entries expire, which replay cannot mirror). NFs that remove entries drop this preference.
+  small.push(
+    tables.flatMap((t) => {
+      const terms = t.touched;
+      const expired = terms.map((i, k) => b.ite(b.and(t.alloc(i), inp.time.sub(t.time(i)).ugt(t.exp), ...terms.slice(0, k).map((j) => b.not(i.eq(j)))), b.val(1, 32), b.val(0, 32)));
+      const added = goal.path.added.map((a) => b.ite(a.present, b.val(1, 32), b.val(0, 32)));
+      const after = goal.path.tables.get(t.name)?.size;
+      return after ? [after.eq([t.size, ...added].reduce((x, y) => x.add(y)).sub(expired.reduce((x, y) => x.add(y), b.val(0, 32))))] : [];
+    }),
+  );
   small.push([inp.len.ule(b.val(128, 16))]);
   small.push(tables.map((t) => t.cap.ule(b.val(4, 32))));
   small.push(tables.flatMap((t) => t.touched.map((i) => b.implies(t.alloc(i), i.ule(b.val(3, 32))))));
@@ -120,19 +133,27 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
   // Least important: no entry looked at expires (the binary's add then takes the index replay
   // puts on top of its free stack, which is the one recorded).
   small.push(tables.flatMap((t) => t.touched.map((i) => b.implies(t.alloc(i), inp.time.sub(t.time(i)).ule(t.exp)))));
-  let active = small;
-  for (;;) {
-    prover.solver.push();
+  // All preferences at once (the usual case), else greedily in priority order: each group is kept
+  // when the goal's violation stays satisfiable with it and the groups kept before it.
+  prover.solver.push();
+  try {
     for (const c of goal.path.pc) prover.solver.add(c);
     for (const c of goal.assume ?? []) prover.solver.add(c);
     prover.solver.add(b.not(goal.cond));
-    for (const g of active) for (const c of g) prover.solver.add(c);
-    const r = await prover.solver.check();
-    const m = r === "sat" ? prover.solver.model() : undefined;
+    prover.solver.push();
+    for (const g of small) for (const c of g) prover.solver.add(c);
+    if ((await prover.solver.check()) === "sat") return prover.solver.model();
     prover.solver.pop();
-    if (m) return m;
-    if (active.length === 0) throw new Error("the counterexample disappeared");
-    active = active.slice(0, -1);
+    for (const g of small) {
+      prover.solver.push();
+      for (const c of g) prover.solver.add(c);
+      if ((await prover.solver.check()) !== "sat") prover.solver.pop();
+    }
+    if ((await prover.solver.check()) !== "sat") throw new Error("the counterexample disappeared");
+    return prover.solver.model();
+  } finally {
+    // Back to the prover's base level (every push above is undone).
+    while (prover.solver.numScopes() > baseScopes) prover.solver.pop();
   }
 }
 
