@@ -143,14 +143,13 @@ export class PacketModel {
     return this.b.or(flags.and(this.c16(0x2000)).neq(this.c16(0)), flags.and(this.c16(0x1fff)).neq(this.c16(0)));
   }
 
-  /** RFC 1624 eqn. 3, as dsl/packet.ts checksumUpdate16. */
+  /**
+   * RFC 1624 eqn. 3 (dsl/packet.ts checksumUpdate16, runtime-c vig_checksum_update), as an
+   * application of the uninterpreted function `checksumUpdate16` (see ChecksumFn): goals are first
+   * proven for every function in its place, and its arithmetic enters only where that fails.
+   */
   checksumUpdate(c: BV, oldWord: BV, newWord: BV): BV {
-    const b = this.b;
-    const w32 = (x: BV) => x.zeroExt(16);
-    let sum = w32(c.not()).add(w32(oldWord.not())).add(w32(newWord));
-    sum = sum.and(b.val(0xffff, 32)).add(sum.lshr(b.val(16, 32)));
-    sum = sum.and(b.val(0xffff, 32)).add(sum.lshr(b.val(16, 32)));
-    return sum.not().extract(15, 0);
+    return checksumFn(this.Z, this.b).apply(c, oldWord, newWord);
   }
 
   /** Packet.updateChecksum: UDP's "no checksum" 0 stays 0, and a computed 0 becomes 0xffff. */
@@ -194,6 +193,58 @@ export class PacketModel {
     }
     return a;
   }
+}
+
+/**
+ * The checksum update as an uninterpreted function U(checksum, oldWord, newWord) plus, for every
+ * application built, its definition (RFC 1624 eqn. 3 on 16-bit words). A goal proven with U
+ * uninterpreted holds for the real arithmetic too (it holds for every function); a goal that
+ * fails that way is checked again with the definitions of the applications added (`definitions`),
+ * so every counterexample uses the real arithmetic. Why: bit-blasting chains of one's complement
+ * additions is what made the checksum goals time out, while the per-path fact the verifier needs
+ * is structural (the output checksum is the update chain of the input's); the arithmetic fact
+ * (an update chain keeps a valid checksum valid) is proven once, over integers (checksum-lemmas.ts).
+ */
+export class ChecksumFn {
+  private readonly fn: FuncDecl<"main">;
+  private readonly defs = new Map<number, B>();
+
+  constructor(
+    readonly Z: Z,
+    readonly b: Bits,
+  ) {
+    const W16 = Z.BitVec.sort(16);
+    this.fn = Z.Function.declare("checksumUpdate16", W16, W16, W16, W16);
+  }
+
+  apply(c: BV, oldWord: BV, newWord: BV): BV {
+    const app = this.fn.call(c, oldWord, newWord) as BV;
+    if (!this.defs.has(app.id())) this.defs.set(app.id(), app.eq(this.arithmetic(c, oldWord, newWord)));
+    return app;
+  }
+
+  /** The definitions of every application built so far. */
+  definitions(): B[] {
+    return [...this.defs.values()];
+  }
+
+  /** RFC 1624 eqn. 3 with 32-bit sums folded twice, exactly as dsl/packet.ts checksumUpdate16. */
+  arithmetic(c: BV, oldWord: BV, newWord: BV): BV {
+    const b = this.b;
+    const w32 = (x: BV) => x.zeroExt(16);
+    let sum = w32(c.not()).add(w32(oldWord.not())).add(w32(newWord));
+    sum = sum.and(b.val(0xffff, 32)).add(sum.lshr(b.val(16, 32)));
+    sum = sum.and(b.val(0xffff, 32)).add(sum.lshr(b.val(16, 32)));
+    return sum.not().extract(15, 0);
+  }
+}
+
+const checksumFns = new WeakMap<Bits, ChecksumFn>();
+/** One checksum function per verification (per Bits): the NF, the spec goals and refinement share it. */
+export function checksumFn(Z: Z, b: Bits): ChecksumFn {
+  let f = checksumFns.get(b);
+  if (!f) checksumFns.set(b, (f = new ChecksumFn(Z, b)));
+  return f;
 }
 
 // ------------------------------------------------------------------------------------ tables
