@@ -1,11 +1,29 @@
-/** vigorc verify on NOP: proven; a wrong NOP disproven with a counterexample; bad input is exit 2. */
+/**
+ * vigorc verify: NOP and NAT proven (NAT: reference spec with checksums, every property, the
+ * checksum lemmas); wrong NFs and wrong specs disproven with counterexamples (exit 1); bad input is
+ * a located error with exit 2; `vigorc new` scaffolds an NF and a spec that verify.
+ */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { execa } from "execa";
 import { ROOT } from "./lib/build.ts";
 
-const vigorc = (args: string[]) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd: ROOT, reject: false, timeout: 120_000 });
+// Generous timeouts: the NAT takes seconds on an idle machine, minutes on a loaded shared one.
+const vigorc = (args: string[], cwd = ROOT) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd, reject: false, timeout: 900_000 });
+
+interface JsonReport {
+  nf: string;
+  proven: boolean;
+  stages: { name: string; proven: boolean; goals: { proven: number; total: number } }[];
+}
+function specStage(stdout: string): JsonReport["stages"][number] {
+  const report = JSON.parse(stdout) as JsonReport;
+  const spec = report.stages.find((s) => s.name === "spec");
+  assert.ok(spec, "a stage named spec");
+  return spec;
+}
 
 test("NOP is proven against specs/nop.spec.ts (--json shape)", async () => {
   const r = await vigorc(["verify", "nfs/nop.ts", "--no-c", "--json"]);
@@ -29,6 +47,72 @@ test("an unknown property name is bad input: exit 2 naming the declared ones", a
   const r = await vigorc(["verify", "nfs/nat.ts", "--property", "noSuchThing", "--no-c"]);
   assert.is(r.exitCode, 2);
   assert.match(r.stderr, /unknown property 'noSuchThing'.*wanNeverAllocates/);
+});
+
+test("NAT is proven: reference spec (checksums included), every property, the checksum lemmas", async () => {
+  const r = await vigorc(["verify", "nfs/nat.ts", "--no-c", "--json"]);
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  const spec = specStage(r.stdout);
+  assert.ok(spec.proven);
+  assert.ok(spec.goals.total > 0);
+  assert.is(spec.goals.proven, spec.goals.total);
+  // The human report names every group, the checksum lemmas among them, and prints progress.
+  const human = await vigorc(["verify", "nfs/nat.ts", "--no-c"]);
+  assert.is(human.exitCode, 0, human.stdout + human.stderr);
+  assert.match(human.stderr, /explored \d+ paths of nat/);
+  for (const p of ["unsolicitedWanDropped", "spoofedRepliesDropped", "wanNeverAllocates", "validRepliesTranslatedBack", "newFlowAllocatedWhenRoom", "knownFlowsRefreshed", "untranslatedKeepState", "dropsChangeNothing", "outputNeverInput"]) {
+    assert.match(human.stdout, new RegExp(`✓ property ${p} \\(`));
+  }
+  assert.match(human.stdout, /✓ reference spec specs\/nat\.spec\.ts/);
+  assert.match(human.stdout, /✓ checksum arithmetic .* lemmas \(4\/4/);
+});
+
+test("one NAT property on its own is checked without the reference spec", async () => {
+  const r = await vigorc(["verify", "nfs/nat.ts", "--no-c", "--property", "wanNeverAllocates"]);
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /✓ property wanNeverAllocates/);
+  assert.not.match(r.stdout, /reference spec/);
+});
+
+for (const [fixture, what] of [
+  ["nat-spec-forwards-spoofed", "replies forwarded even when spoofed"],
+  ["nat-spec-other-port-mapping", "a different port mapping"],
+]) {
+  test(`a NAT spec that demands ${what} is disproven with a counterexample`, async () => {
+    const r = await vigorc(["verify", "nfs/nat.ts", "--spec", `tests/fixtures/verify/${fixture}.ts`, "--property", "outputNeverInput", "--no-c", "--out", fs.mkdtempSync("/tmp/vigorc-cx-")]);
+    assert.is(r.exitCode, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /✗ reference spec/);
+    assert.match(r.stdout, /COUNTEREXAMPLE/);
+    assert.match(r.stdout, /the spec expects: forward/);
+    assert.match(r.stdout, /✓ property outputNeverInput/);
+  });
+}
+
+for (const [fixture, line, message] of [
+  ["nat-spec-type-error", 6, /Type 'string' is not assignable/],
+  ["nat-spec-unknown-state", 6, /Property 'sessions' does not exist/],
+] as const) {
+  test(`bad spec ${fixture}: a located error naming the spec file and line, exit 2`, async () => {
+    const r = await vigorc(["verify", "nfs/nat.ts", "--spec", `tests/fixtures/verify/${fixture}.ts`, "--no-c"]);
+    assert.is(r.exitCode, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`tests/fixtures/verify/${fixture}\\.ts:${line}:\\d+`));
+    assert.match(r.stderr, message);
+  });
+}
+
+test("vigorc new writes an NF and a spec that verifies against it", async () => {
+  const dir = fs.mkdtempSync("/tmp/vigorc-new-");
+  fs.symlinkSync(path.join(ROOT, "dsl"), path.join(dir, "dsl"));
+  fs.mkdirSync(path.join(dir, "specs"));
+  fs.symlinkSync(path.join(ROOT, "specs/lib"), path.join(dir, "specs/lib"));
+  const made = await vigorc(["new", "mynf"], dir);
+  assert.is(made.exitCode, 0, made.stderr);
+  assert.match(made.stdout, /specs\/mynf\.spec\.ts/);
+  const r = await vigorc(["verify", "nfs/mynf.ts", "--no-c", "--json"], dir);
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  const spec = specStage(r.stdout);
+  assert.ok(spec.proven && spec.goals.total > 0 && spec.goals.proven === spec.goals.total);
+  fs.rmSync(dir, { recursive: true });
 });
 
 test.run();

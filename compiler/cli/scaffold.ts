@@ -1,4 +1,4 @@
-/** `vigorc new <name>`: a starting NF (and its spec, once specs exist for it) that checks and builds. */
+/** `vigorc new <name>`: a starting NF that checks and builds, and its spec, which verifies. */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "./main.ts";
@@ -48,9 +48,38 @@ export function process(pkt: Packet, ctx: Context, cfg: Config, st: State): Acti
   } else {
     st.hosts.refresh(known, ctx.time);
   }
-  if (ctx.device === 0) return forward(1);
+  if (ctx.device === 0 && ctx.deviceCount > 1) return forward(1);
   if (ctx.device === 1) return forward(0);
   return drop();
+}
+`;
+}
+
+/** The starting spec: what the starting NF does, which `vigorc verify nfs/<name>.ts` proves. */
+function specTemplate(name: string): string {
+  return `/**
+ * ${name} reference spec: what the NF must do with one packet, over the abstract state (tables as
+ * sets of entries). \`vigorc verify nfs/${name}.ts\` proves the NF does exactly this, or prints a
+ * counterexample. Change it together with the NF.
+ */
+import type { Config, Host, State } from "../nfs/${name}.ts";
+import { drop, forward, type Abstract, type Context, type Outcome, type Packet } from "./lib/spec.ts";
+
+export function spec(pkt: Packet, ctx: Context, cfg: Config, st: Abstract<State>): Outcome<State> {
+  // Hosts idle for longer than the expiration are forgotten first.
+  const hosts = st.hosts.expire(ctx.time);
+  const ip = pkt.ipv4();
+  if (ip === undefined) return drop({ hosts: hosts });
+  // The source is remembered (refreshed if known, added if there is room).
+  const host: Host = { ip: ip.src };
+  const known = hosts.find(host);
+  let after = hosts;
+  if (known !== undefined) after = hosts.refresh(known.index, ctx.time);
+  else if (hosts.size < cfg.capacity) after = hosts.add(host, ctx.time).table;
+  // Frames go from device 0 to 1 and from 1 to 0, unchanged.
+  if (ctx.device === 0 && ctx.deviceCount > 1) return forward(1, { hosts: after });
+  if (ctx.device === 1) return forward(0, { hosts: after });
+  return drop({ hosts: after });
 }
 `;
 }
@@ -58,7 +87,11 @@ export function process(pkt: Packet, ctx: Context, cfg: Config, st: State): Acti
 export function scaffold(name: string, root: string): string[] {
   const nf = path.join(root, "nfs", `${name}.ts`);
   if (fs.existsSync(nf)) throw new UsageError(`${path.relative(root, nf)} already exists`);
+  const spec = path.join(root, "specs", `${name}.spec.ts`);
+  if (fs.existsSync(spec)) throw new UsageError(`${path.relative(root, spec)} already exists`);
   fs.mkdirSync(path.dirname(nf), { recursive: true });
   fs.writeFileSync(nf, nfTemplate(name));
-  return [path.relative(root, nf)];
+  fs.mkdirSync(path.dirname(spec), { recursive: true });
+  fs.writeFileSync(spec, specTemplate(name));
+  return [path.relative(root, nf), path.relative(root, spec)];
 }

@@ -37,7 +37,7 @@ export class BadInput extends Error {
 
 export interface VerifyOptions {
   nfFile: string;
-  /** Default: specs/<nf>.spec.ts next to the NF's nfs/ folder (skipped when absent and properties are given). */
+  /** Default: specs/<nf>.spec.ts next to the NF's nfs/ folder; with `properties` only, its invariants are used but its spec is not checked. */
   specFile?: string;
   /** Files or names of properties; default: every property of specs/<nf>.properties.ts. */
   properties?: string[];
@@ -116,7 +116,8 @@ export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
     const r = loadSpecFile(specFile);
     if (r.diagnostics.length > 0 || !r.spec) throw new BadInput(`${specFile}: errors in the spec`, r.diagnostics);
     if (!r.spec.spec) throw new BadInput(`${specFile}: a spec file exports function spec(pkt, ctx, cfg, st)`);
-    specDecl = r.spec.spec;
+    // `--property` alone checks those properties only; the spec file still gives the state invariants.
+    if (explicitSpec || opts.properties === undefined) specDecl = r.spec.spec;
     invariants = r.spec.invariants;
   }
   const properties = resolveProperties(opts, nf.name);
