@@ -6,9 +6,9 @@
  * runtime-c/contracts/why3-config.sh (WHY3CONFIG; $HOME is never consulted).
  *
  * Usage as a command (or runtime-c/contracts/prove.sh):
- *   npx tsx compiler/verifier/c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] file.c...
+ *   npx tsx compiler/verifier/c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] [--cache dir] file.c...
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,12 +38,25 @@ export interface ProveCOptions {
   skipFunctions?: string[];
   /** Per-goal prover timeout (default 10 s). */
   timeoutSeconds?: number;
+  /**
+   * Per-goal prover step limit (`-wp-steps`; z3's and cvc4's rlimit). With steps the provers get no
+   * wall-clock limit of their own, so a proof does not depend on the machine's load; keep
+   * timeoutSeconds as a generous backstop then. Default: none (time limit only).
+   */
+  steps?: number;
   /** Appended to the frama-c command line before the files (e.g. ["-wp-split"], ["-D", "X=1"]). */
   extraArgs?: string[];
   /** Unsigned wrap-around is an alarm too (default true: vigorc treats every overflow as an error). */
   unsignedOverflow?: boolean;
   /** Parallel prover processes (default 2). */
   parallel?: number;
+  /**
+   * WP's proof cache directory (`-wp-cache update`): a goal whose prover task (the goal with every
+   * hypothesis and definition it uses) was already proven valid is not re-run. The key is the task
+   * itself, so any change to what a goal says or depends on re-proves it; a cache cannot turn a
+   * failure into a success. Default: no cache.
+   */
+  cacheDir?: string;
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -80,10 +93,12 @@ export function framaCArgs(opts: Omit<ProveCOptions, "files">, csvReport: string
     "z3,cvc4",
     "-wp-timeout",
     String(opts.timeoutSeconds ?? 10),
+    ...(opts.steps !== undefined ? ["-wp-steps", String(opts.steps)] : []),
     "-wp-par",
     String(opts.parallel ?? 2),
     ...(opts.functions !== undefined && opts.functions.length > 0 ? ["-wp-fct", opts.functions.join(",")] : []),
     ...(opts.skipFunctions !== undefined && opts.skipFunctions.length > 0 ? ["-wp-skip-fct", opts.skipFunctions.join(",")] : []),
+    ...(opts.cacheDir !== undefined ? ["-wp-cache", "update", "-wp-cache-dir", resolve(opts.cacheDir)] : []),
     ...(opts.extraArgs ?? []),
   ];
   const after = ["-then", "-report-csv", csvReport, "-report-no-proven", "-report-no-untried"];
@@ -144,6 +159,7 @@ export async function proveC(opts: ProveCOptions): Promise<CProofResult> {
     const csv = join(work, "report.csv");
     const { before, after } = framaCArgs(opts, csv);
     const files = opts.files.map((f) => resolve(f));
+    if (opts.cacheDir !== undefined) await mkdir(resolve(opts.cacheDir), { recursive: true });
     const run = await execa("frama-c", [...before, ...files, ...after], {
       reject: false,
       all: true,
@@ -191,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
   let functions: string[] | undefined;
   let skipFunctions: string[] | undefined;
   let timeoutSeconds: number | undefined;
+  let cacheDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "-I") includeDirs.push(argv[++i] as string);
@@ -198,14 +215,15 @@ async function main(argv: string[]): Promise<number> {
     else if (a === "--fct") functions = (argv[++i] as string).split(",");
     else if (a === "--skip") skipFunctions = (argv[++i] as string).split(",");
     else if (a === "--timeout") timeoutSeconds = Number(argv[++i]);
+    else if (a === "--cache") cacheDir = argv[++i] as string;
     else files.push(a);
   }
   if (files.length === 0) {
-    console.error("usage: c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] file.c...");
+    console.error("usage: c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] [--cache dir] file.c...");
     return 2;
   }
   for (const f of files) if (!includeDirs.includes(dirname(f))) includeDirs.push(dirname(f));
-  const r = await proveC({ files, includeDirs, functions, skipFunctions, timeoutSeconds, extraArgs: ["-wp-split"] });
+  const r = await proveC({ files, includeDirs, functions, skipFunctions, timeoutSeconds, cacheDir, extraArgs: ["-wp-split"] });
   console.log(summarize(files.map((f) => basename(f)).join(" "), r));
   if (r.failures.some((f) => f.status === "error")) console.log(r.log);
   return r.total > 0 && r.proven === r.total ? 0 : 1;
