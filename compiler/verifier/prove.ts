@@ -75,7 +75,8 @@ export class Prover {
    * counterexample computed, with the real arithmetic.
    */
   withArithmetic(g: Goal): Goal {
-    return { ...g, assume: [...(g.assume ?? []), ...checksumFn(this.Z, this.b).definitions()] };
+    const assume = g.assume ?? [];
+    return { ...g, assume: [...assume, ...checksumFn(this.Z, this.b).definitionsFor([g.cond, ...g.path.pc, ...assume, g.path.pkt])] };
   }
 
   async sat(pc: B[], extra: B[] = []): Promise<boolean> {

@@ -23,7 +23,7 @@ import {
   type HeaderName,
 } from "../../dsl/layout.ts";
 import type { RecordDecl } from "../ir/ir.ts";
-import { Bits, type B, type BV, type Z } from "./z3.ts";
+import { Bits, type AnyExpr, type B, type BV, type Z } from "./z3.ts";
 
 /** The largest frame the verifier considers: 1514 bytes (Ethernet MTU 1500 + 14-byte header, no FCS). */
 export const MAX_FRAME = 1514;
@@ -223,9 +223,25 @@ export class ChecksumFn {
     return app;
   }
 
-  /** The definitions of every application built so far. */
-  definitions(): B[] {
-    return [...this.defs.values()];
+  /** The definitions of the applications that occur in these formulas (inside one another too). */
+  definitionsFor(formulas: AnyExpr[]): B[] {
+    const seen = new Set<number>();
+    const out: B[] = [];
+    const todo: AnyExpr[] = [...formulas];
+    while (todo.length > 0) {
+      const e = todo.pop()!;
+      const id = e.id();
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (!this.Z.isApp(e)) continue;
+      const def = this.defs.get(id);
+      if (def) {
+        out.push(def);
+        todo.push(def);
+      }
+      todo.push(...(e.children() as AnyExpr[]));
+    }
+    return out;
   }
 
   /** RFC 1624 eqn. 3 with 32-bit sums folded twice, exactly as dsl/packet.ts checksumUpdate16. */
