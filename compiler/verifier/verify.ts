@@ -24,6 +24,7 @@ export const TRUSTED_BASE = [
   "the runtime shell (DPDK or trace) and DPDK itself",
   "the C state structures' agreement with their TypeScript models (differential tests; Frama-C where the C stage runs)",
   "Frama-C (for the C stage)",
+  "for checksums: that checksum-lemmas.ts transcribes the RFC 1624 update of dsl/packet.ts and packet.h faithfully, and the induction over update chains that joins the per-path goals to the one-step lemmas (compiler/verifier/README.md)",
 ];
 
 export class BadInput extends Error {
