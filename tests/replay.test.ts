@@ -11,6 +11,7 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execa } from "execa";
+import { main } from "../compiler/cli/main.ts";
 import { ROOT, tempDir } from "./lib/build.ts";
 
 const VARIANT_DIR = path.join(ROOT, "tests/fixtures/nat-wrong");
@@ -39,7 +40,27 @@ const buildDir = path.join(work, "bin");
 const VERIFY_TIMEOUT_MS = 600_000;
 
 const vigorc = (args: string[], timeout = 300_000) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd: ROOT, reject: false, timeout });
-const replay = (nf: string, cx: string) => vigorc(["replay", nf, cx, "--build-dir", buildDir]);
+/** `vigorc replay` through the CLI (a process: exit code and streams as a user sees them). */
+const replayCli = (nf: string, cx: string) => vigorc(["replay", nf, cx, "--build-dir", buildDir]);
+
+/**
+ * `vigorc replay` in this process (the CLI's main, its console output captured): the same code
+ * path without a node + TypeScript start-up per replay. Replays run one at a time.
+ */
+async function replay(nf: string, cx: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => void out.push(a.map(String).join(" "));
+  console.error = (...a: unknown[]) => void err.push(a.map(String).join(" "));
+  try {
+    const exitCode = await main(["replay", path.resolve(ROOT, nf), path.resolve(ROOT, cx), "--build-dir", buildDir]);
+    return { exitCode, stdout: out.join("\n"), stderr: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
 
 interface Verified {
   exitCode: number | undefined;
@@ -113,11 +134,22 @@ for (const v of VARIANTS) {
   });
 }
 
+/**
+ * Without the reference spec, verify does not assume its invariant (no flow on the WAN device), so
+ * some property counterexamples start from states no NAT reaches; the correct NAT "fails" on those
+ * too. Only counterexamples whose prior state satisfies the invariant are replayed on it.
+ */
+function reachableByNat(file: string): boolean {
+  const cx = JSON.parse(fs.readFileSync(file, "utf8")) as { config: { wan?: string }; state: Record<string, { entries: { key: { device?: string } }[] }> };
+  return Object.values(cx.state).every((t) => t.entries.every((e) => e.key.device !== cx.config.wan));
+}
+
 test("the same counterexamples do not reproduce on the correct NAT (so replay can say no)", async () => {
   let replayed = 0;
   for (const v of active) {
     const r = await verifyVariant(v);
     for (const cx of r.counterexamples) {
+      if (!reachableByNat(cx)) continue;
       const rep = await replay("nfs/nat.ts", cx);
       if (rep.exitCode === 2 && /refuses this counterexample/.test(rep.stderr)) {
         // A configuration the correct NAT's constraint rejects (the start-port-overflow variant's).
@@ -129,7 +161,7 @@ test("the same counterexamples do not reproduce on the correct NAT (so replay ca
       replayed++;
     }
   }
-  assert.ok(replayed >= 10, `only ${replayed} counterexamples replayed on the correct NAT`);
+  assert.ok(replayed >= 8, `only ${replayed} counterexamples replayed on the correct NAT`);
 });
 
 /** The hand-written counterexample: a valid reply to flow 2 (device 1); flow 0 older; index 1 free; one filler. */
@@ -170,25 +202,25 @@ test("spec expectations on the state: an expired flow must be gone (missing-expi
 });
 
 test("bad input to replay: missing file, malformed JSON, a counterexample of another NF: exit 2, located", async () => {
-  const missing = await replay("nfs/nat.ts", path.join(work, "nope.json"));
+  const missing = await replayCli("nfs/nat.ts", path.join(work, "nope.json"));
   assert.is(missing.exitCode, 2);
   assert.match(missing.stderr, /nope\.json: no such file/);
 
   const broken = path.join(work, "broken.json");
   fs.writeFileSync(broken, '{\n  "nf": "nat",\n  "flags": [1, 2\n}\n');
-  const bad = await replay("nfs/nat.ts", broken);
+  const bad = await replayCli("nfs/nat.ts", broken);
   assert.is(bad.exitCode, 2);
   assert.match(bad.stderr, /broken\.json:\d+:\d+: not valid JSON/);
 
   const notCx = path.join(work, "not-cx.json");
   fs.writeFileSync(notCx, '{\n  "nf": "nat",\n  "flags": []\n}\n');
-  const wrongShape = await replay("nfs/nat.ts", notCx);
+  const wrongShape = await replayCli("nfs/nat.ts", notCx);
   assert.is(wrongShape.exitCode, 2);
   assert.match(wrongShape.stderr, /not-cx\.json:\d+:\d+: 'deviceCount'/);
 
   const any = (await verifyVariant(active[0]!)).counterexamples.find((f) => fs.readFileSync(f, "utf8").includes('"flows"'));
   if (any) {
-    const other = await replay("nfs/nop.ts", any);
+    const other = await replayCli("nfs/nop.ts", any);
     assert.is(other.exitCode, 2);
     assert.match(other.stderr, /names table 'flows', which nop .* does not declare/);
   }

@@ -104,18 +104,25 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
   const tables = [...inp.tables.values()];
   // The trace binary's device MACs, so that the recorded output bytes are the binary's.
   small.push(Array.from({ length: MAX_DEVICES }, (_, d) => inp.deviceMac(b.val(d, 16)).eq(b.val(traceDeviceMac(d), 64))));
+  // Expiry removes exactly the entries idle for too long: among the ones looked at, those that are,
+  // and no other (the model alone lets the size after expiry be anything up to the size).
+  const expiredCount = (t: (typeof tables)[number]) =>
+    t.touched
+      .map((i, k) => b.ite(b.and(t.alloc(i), inp.time.sub(t.time(i)).ugt(t.exp), ...t.touched.slice(0, k).map((j) => b.not(i.eq(j)))), b.val(1, 32), b.val(0, 32)))
+      .reduce((x, y) => x.add(y), b.val(0, 32));
+  small.push(tables.map((t) => prover.interp.ops.expire(t, inp.time).size.eq(t.size.sub(expiredCount(t)))));
   // The size after the packet is what the binary's table will have: the entries replay seeds,
   // minus the ones looked at that expire, plus the NF's add (the model alone may let untouched
   // entries expire, which replay cannot mirror). NFs that remove entries drop this preference.
   small.push(
     tables.flatMap((t) => {
-      const terms = t.touched;
-      const expired = terms.map((i, k) => b.ite(b.and(t.alloc(i), inp.time.sub(t.time(i)).ugt(t.exp), ...terms.slice(0, k).map((j) => b.not(i.eq(j)))), b.val(1, 32), b.val(0, 32)));
       const added = goal.path.added.map((a) => b.ite(a.present, b.val(1, 32), b.val(0, 32)));
       const after = goal.path.tables.get(t.name)?.size;
-      return after ? [after.eq([t.size, ...added].reduce((x, y) => x.add(y)).sub(expired.reduce((x, y) => x.add(y), b.val(0, 32))))] : [];
+      return after ? [after.eq([t.size, ...added].reduce((x, y) => x.add(y)).sub(expiredCount(t)))] : [];
     }),
   );
+  // A flood is only visible on the binary with at least 3 devices (1: nobody to send to; 2: one copy).
+  if (goal.path.action.kind === "flood") small.push([inp.deviceCount.uge(b.val(3, 16))]);
   small.push([inp.len.ule(b.val(128, 16))]);
   small.push(tables.map((t) => t.cap.ule(b.val(4, 32))));
   small.push(tables.flatMap((t) => t.touched.map((i) => b.implies(t.alloc(i), i.ule(b.val(3, 32))))));

@@ -263,7 +263,8 @@ function binaryResult(cx: Counterexample, outPcapng: Uint8Array, dump: string): 
       cur.entries.set(Number(w[1]), { time: w[2]!, key: w.slice(3) });
     }
   }
-  if (outs.length === 0) return { action: "drop", tables };
+  // With one device the shell has nobody to flood to: a flood and a drop look the same.
+  if (outs.length === 0) return { action: cx.nfDid.action === "flood" && cx.deviceCount === 1 ? "flood" : "drop", tables };
   if (outs.length === 1 && !(cx.nfDid.action === "flood" && cx.deviceCount === 2)) return { action: "forward", device: outs[0]!.device, output: outs[0]!.data, tables };
   return { action: "flood", output: outs[0]!.data, tables };
 }
@@ -326,7 +327,7 @@ function report(cx: Counterexample, cxFile: string, binary: string, seeded: stri
   log(`  configuration: ${cx.flags.join(" ")}  (${cx.deviceCount} device${cx.deviceCount === 1 ? "" : "s"})`);
   for (const s of seeded) log(`  prior state seeded: ${s}`);
   log(`  packet at time ${cx.time} on device ${cx.device}: ${decodePacket(input).join("\n  ")}`);
-  log(`\n  the binary: ${describe(r.action, r.device)}`);
+  log(`\n  the binary: ${describe(r.action, r.device)}${r.action === "flood" && cx.deviceCount < 3 ? ` (with ${cx.deviceCount} device${cx.deviceCount === 1 ? ", a flood sends nothing" : ", a flood is one copy"})` : ""}`);
   if (r.output) log(`    output ${decodePacket(r.output).join("\n    ")}`);
   for (const [name, t] of r.tables) {
     const rec = recordOf(nf, name);

@@ -453,7 +453,8 @@ export class TableOps {
   }
 
   refresh(t: TableView, i0: BV, now: BV): TableView {
-    return new Overlay(t.base, t.cap, t.exp, t.size, t.alloc, t.key, (i) => this.b.ite(i.eq(i0), now, t.time(i)), t.find);
+    // Arrows, not t.alloc etc.: t may be the BaseTable itself (an NF that refreshes without expiring).
+    return new Overlay(t.base, t.cap, t.exp, t.size, (i) => t.alloc(i), (i) => t.key(i), (i) => this.b.ite(i.eq(i0), now, t.time(i)), (q) => t.find(q));
   }
 
   /** Adds k at index j when `present` (the caller states what j is). */
@@ -497,8 +498,8 @@ export class TableOps {
       t.exp,
       t.size.sub(b.val(1, 32)),
       (i) => b.and(t.alloc(i), b.not(i.eq(i0))),
-      t.key,
-      t.time,
+      (i) => t.key(i),
+      (i) => t.time(i),
       (q) => {
         const f = t.find(q);
         return { present: b.and(f.present, b.not(f.index.eq(i0))), index: f.index };
