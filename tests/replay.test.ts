@@ -120,17 +120,27 @@ for (const v of VARIANTS) {
     });
     continue;
   }
-  test(`${v}: verify rejects it and replay reproduces every counterexample on the trace binary`, async () => {
+  test(`${v}: verify rejects it and replay reproduces its counterexamples on the trace binary`, async () => {
     const r = await verifyVariant(v);
     assert.is(r.exitCode, 1, `verify should disprove ${v}:\n${r.output}`);
     assert.ok(r.counterexamples.length > 0, `no counterexample file:\n${r.output}`);
+    let reproduced = 0;
+    const log: string[] = [];
     for (const cx of r.counterexamples) {
       assert.ok(fs.existsSync(cx.replace(/\.json$/, ".pcapng")), `${cx}: no pcapng next to it`);
       const rep = await replay(`tests/fixtures/nat-wrong/${v}.ts`, cx);
-      assert.is(rep.exitCode, 1, `replay of ${path.basename(cx)} should reproduce:\n${rep.stdout}\n${rep.stderr}`);
+      log.push(`${path.basename(cx)}: exit ${rep.exitCode}\n${rep.stdout}\n${rep.stderr}`);
+      if (rep.exitCode === 0) {
+        // Only a model the binary cannot mirror may fail to reproduce (replay says so).
+        assert.match(rep.stdout, /^NOT REPRODUCIBLE: .*a verifier abstraction/m, log.at(-1));
+        continue;
+      }
+      assert.is(rep.exitCode, 1, log.at(-1));
       assert.match(rep.stdout, /^REPRODUCED: /m);
       assert.match(rep.stdout, /the binary: (drop|flood|forward to device \d+)/);
+      reproduced++;
     }
+    assert.ok(reproduced >= 1, `no counterexample of ${v} reproduced:\n${log.join("\n")}`);
   });
 }
 
@@ -157,7 +167,7 @@ test("the same counterexamples do not reproduce on the correct NAT (so replay ca
         continue;
       }
       assert.is(rep.exitCode, 0, `${v}: ${path.basename(cx)} must not reproduce on nfs/nat.ts:\n${rep.stdout}\n${rep.stderr}`);
-      assert.match(rep.stdout, /^NOT REPRODUCED: /m);
+      assert.match(rep.stdout, /^NOT REPRODUC(ED|IBLE): /m);
       replayed++;
     }
   }

@@ -35,6 +35,8 @@ export interface CxTable {
   absentKeys: Record<string, string>[];
   /** Entries in all (the others are not looked at: replay fills them with filler keys). */
   size: number;
+  /** Entries left by expiry at the packet's time, in the model (which may let entries nobody looked at expire). */
+  sizeAfterExpiry: number;
   capacity: number;
   expiration: string;
   /** The index the NF's add took on this path, if it added. */
@@ -104,13 +106,10 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
   const tables = [...inp.tables.values()];
   // The trace binary's device MACs, so that the recorded output bytes are the binary's.
   small.push(Array.from({ length: MAX_DEVICES }, (_, d) => inp.deviceMac(b.val(d, 16)).eq(b.val(traceDeviceMac(d), 64))));
-  // Expiry removes exactly the entries idle for too long: among the ones looked at, those that are,
-  // and no other (the model alone lets the size after expiry be anything up to the size).
   const expiredCount = (t: (typeof tables)[number]) =>
     t.touched
       .map((i, k) => b.ite(b.and(t.alloc(i), inp.time.sub(t.time(i)).ugt(t.exp), ...t.touched.slice(0, k).map((j) => b.not(i.eq(j)))), b.val(1, 32), b.val(0, 32)))
       .reduce((x, y) => x.add(y), b.val(0, 32));
-  small.push(tables.map((t) => prover.interp.ops.expire(t, inp.time).size.eq(t.size.sub(expiredCount(t)))));
   // The size after the packet is what the binary's table will have: the entries replay seeds,
   // minus the ones looked at that expire, plus the NF's add (the model alone may let untouched
   // entries expire, which replay cannot mirror). NFs that remove entries drop this preference.
@@ -231,6 +230,7 @@ export async function extractCounterexample(prover: Prover, goal: Goal, group: s
       free: free.sort((a, c) => a - c),
       absentKeys,
       size: Number(num(m, t.size)),
+      sizeAfterExpiry: Number(num(m, prover.interp.ops.expire(t, inp.time).size)),
       capacity: Number(num(m, t.cap)),
       expiration: String(num(m, t.exp)),
       addedIndex: added ? Number(num(m, added.index)) : undefined,
