@@ -52,53 +52,79 @@ test("packet.h: every function proven against its contract", async () => {
   assert.equal(r.proven, r.total);
 });
 
-/** Proves nf_process of the generated NAT with `from` replaced by `to`; returns the result and the C line of the change. */
-async function plantInNat(from: string, to: string): Promise<{ r: StageResult; cFile: string; line: number }> {
+/**
+ * The planted bugs, one-line mutations of the generated NAT, each breaking a different callee's
+ * precondition on a different path, so one proof of the mutated nf_process rejects all three.
+ */
+const PLANTED = {
+  overread: { from: "srcPort = vig_load16(pkt, tcp.offset + 0u);", to: "srcPort = vig_load16(pkt, tcp.offset + 20u);" },
+  refreshUnchecked: { from: "\n    if (!flow_2.present) {\n", to: "\n    if (false) {\n" },
+  addPresent: { from: "\n    if (!index.present) {\n", to: "\n    if (true) {\n" },
+};
+
+/** Proves nf_process of the generated NAT with every PLANTED mutation; the C line of each. */
+async function plantInNat(): Promise<{ r: StageResult; cFile: string; lines: Record<keyof typeof PLANTED, number> }> {
   const compiled = compileNf("nfs/nat.ts");
   assert.ok(compiled.module);
   const generated = emitC(compiled.module);
-  const at = generated.indexOf(from);
-  assert.ok(at >= 0 && generated.indexOf(from, at + 1) < 0, `mutation target not found once: ${from}`);
+  let planted = generated;
+  const lines = {} as Record<keyof typeof PLANTED, number>;
+  for (const [name, { from, to }] of Object.entries(PLANTED) as [keyof typeof PLANTED, { from: string; to: string }][]) {
+    const at = generated.indexOf(from);
+    assert.ok(at >= 0 && generated.indexOf(from, at + 1) < 0, `mutation target not found once: ${from}`);
+    // Each mutation keeps the line count, so lines of the generated file stay valid.
+    assert.equal(to.split("\n").length, from.split("\n").length);
+    lines[name] = generated.slice(0, at).split("\n").length;
+    planted = planted.replace(from, to);
+  }
   const dir = await mkdtemp(join(tmpdir(), "vigorc-planted-"));
   const cFile = join(dir, "nat-planted.c");
   try {
-    await writeFile(cFile, generated.replace(from, to));
-    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], timeoutSeconds: 5 });
-    return { r, cFile, line: generated.slice(0, at).split("\n").length };
+    await writeFile(cFile, planted);
+    // Each planted bug breaks a callee's precondition: only those goals (WP's @requires) are proven;
+    // the rest of nf_process is the NAT test's.
+    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], properties: ["@requires"], timeoutSeconds: 5 });
+    console.log(`    planted NAT: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
+    return { r, cFile, lines };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+let plantedRun: ReturnType<typeof plantInNat> | undefined;
+const planted = () => (plantedRun ??= plantInNat());
 
 test("planted bug: TCP port read past the header is rejected at nat.ts:61", async () => {
-  const { r, cFile, line } = await plantInNat("srcPort = vig_load16(pkt, tcp.offset + 0u);", "srcPort = vig_load16(pkt, tcp.offset + 20u);");
+  const { r, cFile, lines } = await planted();
   assert.not.ok(r.proven);
   assert.ok(r.goals.proven < r.goals.total);
   const f = r.failures.find((x) => x.line === 61);
   assert.ok(f !== undefined, JSON.stringify(r.failures));
   assert.ok(f.file?.endsWith("nat.ts"));
-  assert.equal(f.cLocation, `${cFile}:${line}`);
+  assert.equal(f.cLocation, `${cFile}:${lines.overread}`);
   assert.match(f.message, /vig_load16/);
 });
 
 test("planted accessor misuse: refreshing a WAN-side index without checking keyAt found it is rejected at nat.ts:97", async () => {
-  const { r, cFile, line } = await plantInNat("\n    if (!flow_2.present) {\n", "\n    if (false) {\n");
-  assert.not.ok(r.proven);
-  // The refresh needs an entry at the index (flow table precondition), and the device read back
-  // indexes per-device arrays: both unproven without the check.
+  const { r, cFile, lines } = await planted();
+  // The refresh needs an entry at the index (flow table precondition).
   const f = r.failures.find((x) => x.line === 97 && /flows_refresh/.test(x.message));
   assert.ok(f !== undefined, JSON.stringify(r.failures));
   assert.ok(f.file?.endsWith("nat.ts"));
   assert.ok(f.cLocation?.startsWith(`${cFile}:`));
-  assert.ok(Number(f.cLocation?.split(":").pop()) > line, f.cLocation);
+  assert.ok(Number(f.cLocation?.split(":").pop()) > lines.refreshUnchecked, f.cLocation);
 });
 
 test("planted accessor misuse: adding a flow that find reported present is rejected at nat.ts:82", async () => {
-  const { r } = await plantInNat("\n    if (!index.present) {\n", "\n    if (true) {\n");
-  assert.not.ok(r.proven);
+  const { r } = await planted();
   const f = r.failures.find((x) => x.line === 82 && /flows_add/.test(x.message));
   assert.ok(f !== undefined, JSON.stringify(r.failures));
   assert.ok(f.file?.endsWith("nat.ts"));
+});
+
+test("planted bugs: no other goal fails (each rejection is the bug's own)", async () => {
+  const { r } = await planted();
+  const lines = r.failures.map((x) => x.line);
+  assert.ok(lines.every((l) => l === 61 || l === 82 || l === 97), JSON.stringify(r.failures));
 });
 
 test.run();

@@ -19,6 +19,11 @@ const TEMPLATE = Handlebars.compile(
 const CONTEXT_PARAMS =
   "struct nf_state *st, const struct nf_config *cfg, const struct nf_env *env, uint8_t *pkt, uint16_t len, uint16_t device, uint64_t time_ns";
 const CONTEXT_ARGS = "st, cfg, env, pkt, len, device, time_ns";
+/**
+ * ACSL name of every generated function's `ensures` that the state invariant and times bound still
+ * hold on return (what the next packet assumes). The C stage selects goals by it.
+ */
+export const STATE_KEPT = "nf_state_kept";
 
 const STRUCTURE_C: Record<StructureDecl["kind"], { cType: string; header: string }> = {
   FlowTable: { cType: "flow_table", header: "flow_table.h" },
@@ -440,7 +445,8 @@ class CEmitter {
     const ensures: string[] = [];
     if (this.m.state.length > 0) {
       req.push("nf_state_inv(st) && nf_state_times_le(st, time_ns)");
-      ensures.push("nf_state_inv(st) && nf_state_times_le(st, time_ns)");
+      // Named so the C stage can select it: see STATE_KEPT in compiler/verifier/c-stage.ts.
+      ensures.push(`${STATE_KEPT}: nf_state_inv(st) && nf_state_times_le(st, time_ns)`);
     } else req.push("\\valid_read(st)");
     req.push("\\separated(pkt + (0 .. len - 1), cfg, env)");
     // Each of packet, config and environment is apart from the state (the state's own blocks are
