@@ -233,6 +233,13 @@ function keyWidths(records: RecordDecl[]): { u16: boolean; u32: boolean; u64: bo
 
 class CEmitter {
   private readonly sourceName: string;
+  /**
+   * Locals of the function being emitted that index per-device arrays. Each assignment to one is
+   * followed by an assertion that it is below NF_MAX_DEVICES: proven where the value comes from
+   * (small context), it is a plain hypothesis at the indexing, which otherwise sits after every
+   * branch and call of the function and takes the provers far longer than their timeout.
+   */
+  private deviceIndexLocals = new Set<string>();
   constructor(private readonly m: NfModule) {
     this.sourceName = path.basename(m.file);
   }
@@ -342,9 +349,11 @@ class CEmitter {
     switch (s.kind) {
       case "let":
         add(`${cType(s.varType)} ${s.name} = ${this.expr(s.init)};`);
+        if (this.deviceIndexLocals.has(s.name)) add(`/*@ assert ${s.name} < NF_MAX_DEVICES; */`);
         break;
       case "assign":
         add(`${s.name} = ${this.expr(s.value)};`);
+        if (this.deviceIndexLocals.has(s.name)) add(`/*@ assert ${s.name} < NF_MAX_DEVICES; */`);
         break;
       case "setHeaderField":
         add(this.headerWrite(s.handle, s.header, s.field, s.value));
@@ -400,6 +409,11 @@ class CEmitter {
     const signature = isProcess
       ? `uint16_t nf_process(${CONTEXT_PARAMS})`
       : `static ${cType(f.returnType)} ${f.name}(${CONTEXT_PARAMS}${params})`;
+    this.deviceIndexLocals = new Set();
+    walkExprs(f.body, (e) => {
+      const index = e.kind === "configAt" ? e.index : e.kind === "deviceMac" ? e.device : undefined;
+      if (index?.kind === "local") this.deviceIndexLocals.add(index.name);
+    });
     const body = this.stmts(f.body, "  ");
     const unused = ["st", "cfg", "env", "pkt", "len", "device", "time_ns"].map((n) => `  (void)${n};`);
     return [`/* ${this.sourceName}:${f.loc.line}: function ${f.name} */`, this.functionContract(isProcess), `${signature} {`, ...unused, ...body, "}"].join("\n");
@@ -472,31 +486,10 @@ class CEmitter {
    */
   private deviceFields(record: string): string[] {
     const lits: Extract<Expr, { kind: "recordLit" }>[] = [];
-    const visitExpr = (e: Expr): void => {
-      if (e.kind === "recordLit" && e.record === record) lits.push(e);
-      for (const v of Object.values(e)) {
-        if (v !== null && typeof v === "object" && "kind" in v && "type" in v) visitExpr(v as Expr);
-        if (Array.isArray(v)) for (const x of v) if (x !== null && typeof x === "object" && "type" in x) visitExpr(x as Expr);
-      }
-      if (e.kind === "recordLit") for (const x of Object.values(e.fields)) visitExpr(x);
-    };
-    const visitStmts = (ss: Stmt[]): void => {
-      for (const s of ss) {
-        for (const v of Object.values(s)) {
-          if (v !== null && typeof v === "object" && "kind" in v && "type" in v) visitExpr(v as Expr);
-          if (Array.isArray(v))
-            for (const x of v) {
-              if (x !== null && typeof x === "object" && "type" in x) visitExpr(x as Expr);
-            }
-        }
-        if (s.kind === "if") {
-          visitStmts(s.then);
-          visitStmts(s.else);
-        }
-        if (s.kind === "for") visitStmts(s.body);
-      }
-    };
-    for (const f of [this.m.process, ...this.m.functions]) visitStmts(f.body);
+    for (const f of [this.m.process, ...this.m.functions])
+      walkExprs(f.body, (e) => {
+        if (e.kind === "recordLit" && e.record === record) lits.push(e);
+      });
     if (lits.length === 0) return [];
     const isDevice = (e: Expr): boolean =>
       (e.kind === "context" && e.field === "device") || (e.kind === "config" && this.m.config.find((c) => c.name === e.field)?.kind === "device");
@@ -864,6 +857,30 @@ function assignedLocals(ss: Stmt[]): string[] {
         return [];
     }
   });
+}
+
+/** Calls `fn` on every expression (and subexpression) of `ss`, nested blocks included. */
+function walkExprs(ss: Stmt[], fn: (e: Expr) => void): void {
+  const isNode = (v: unknown): v is Expr => v !== null && typeof v === "object" && "kind" in v && "type" in v;
+  const visitExpr = (e: Expr): void => {
+    fn(e);
+    for (const v of Object.values(e)) {
+      if (isNode(v)) visitExpr(v);
+      if (Array.isArray(v)) for (const x of v) if (isNode(x)) visitExpr(x);
+    }
+    if (e.kind === "recordLit") for (const x of Object.values(e.fields)) visitExpr(x);
+  };
+  for (const s of ss) {
+    for (const v of Object.values(s)) {
+      if (isNode(v)) visitExpr(v);
+      if (Array.isArray(v)) for (const x of v) if (isNode(x)) visitExpr(x);
+    }
+    if (s.kind === "if") {
+      walkExprs(s.then, fn);
+      walkExprs(s.else, fn);
+    }
+    if (s.kind === "for") walkExprs(s.body, fn);
+  }
 }
 
 function snake(method: string): string {
