@@ -99,7 +99,7 @@ async function plantInNat(): Promise<{ r: StageResult; cFile: string; lines: Rec
     await writeFile(cFile, planted);
     // Each planted bug breaks a callee's precondition: only those goals (WP's @requires) are proven;
     // the rest of nf_process is the NAT test's.
-    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], properties: ["@requires"], timeoutSeconds: 5 });
+    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], properties: ["@requires"] });
     console.log(`    planted NAT: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
     return { r, cFile, lines };
   } finally {
