@@ -233,13 +233,6 @@ function keyWidths(records: RecordDecl[]): { u16: boolean; u32: boolean; u64: bo
 
 class CEmitter {
   private readonly sourceName: string;
-  /**
-   * Locals of the function being emitted that index per-device arrays. Each assignment to one is
-   * followed by an assertion that it is below NF_MAX_DEVICES: proven where the value comes from
-   * (small context), it is a plain hypothesis at the indexing, which otherwise sits after every
-   * branch and call of the function and takes the provers far longer than their timeout.
-   */
-  private deviceIndexLocals = new Set<string>();
   constructor(private readonly m: NfModule) {
     this.sourceName = path.basename(m.file);
   }
@@ -349,11 +342,9 @@ class CEmitter {
     switch (s.kind) {
       case "let":
         add(`${cType(s.varType)} ${s.name} = ${this.expr(s.init)};`);
-        if (this.deviceIndexLocals.has(s.name)) add(`/*@ assert ${s.name} < NF_MAX_DEVICES; */`);
         break;
       case "assign":
         add(`${s.name} = ${this.expr(s.value)};`);
-        if (this.deviceIndexLocals.has(s.name)) add(`/*@ assert ${s.name} < NF_MAX_DEVICES; */`);
         break;
       case "setHeaderField":
         add(this.headerWrite(s.handle, s.header, s.field, s.value));
@@ -409,11 +400,6 @@ class CEmitter {
     const signature = isProcess
       ? `uint16_t nf_process(${CONTEXT_PARAMS})`
       : `static ${cType(f.returnType)} ${f.name}(${CONTEXT_PARAMS}${params})`;
-    this.deviceIndexLocals = new Set();
-    walkExprs(f.body, (e) => {
-      const index = e.kind === "configAt" ? e.index : e.kind === "deviceMac" ? e.device : undefined;
-      if (index?.kind === "local") this.deviceIndexLocals.add(index.name);
-    });
     const body = this.stmts(f.body, "  ");
     const unused = ["st", "cfg", "env", "pkt", "len", "device", "time_ns"].map((n) => `  (void)${n};`);
     return [`/* ${this.sourceName}:${f.loc.line}: function ${f.name} */`, this.functionContract(isProcess), `${signature} {`, ...unused, ...body, "}"].join("\n");

@@ -106,6 +106,8 @@ export function sourceLineOf(cText: string, cLine: number): { file: string; line
  */
 export function nfFunctions(cText: string, opts: { accessors: boolean }): string[] {
   const names: string[] = [];
+  // The trace-target section (vigorc replay) is compiled out for Frama-C: not ours to prove.
+  cText = cText.replace(/^#ifdef VIG_TRACE_TARGET\n[\s\S]*?^#endif.*$/gm, "");
   const re = /^(static )?(inline )?[A-Za-z_][\w ]*?[ *](\w+)\(([^;{]*)\)\s*\{$/gm;
   for (let m = re.exec(cText); m !== null; m = re.exec(cText)) {
     const name = m[3]!;
