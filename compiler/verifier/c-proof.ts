@@ -8,7 +8,7 @@
  * Usage as a command (or runtime-c/contracts/prove.sh):
  *   npx tsx compiler/verifier/c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] [--cache dir] file.c...
  */
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,13 +50,6 @@ export interface ProveCOptions {
   unsignedOverflow?: boolean;
   /** Parallel prover processes (default 2). */
   parallel?: number;
-  /**
-   * WP's proof cache directory (`-wp-cache update`): a goal whose prover task (the goal with every
-   * hypothesis and definition it uses) was already proven valid is not re-run. The key is the task
-   * itself, so any change to what a goal says or depends on re-proves it; a cache cannot turn a
-   * failure into a success. Default: no cache.
-   */
-  cacheDir?: string;
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -98,7 +91,6 @@ export function framaCArgs(opts: Omit<ProveCOptions, "files">, csvReport: string
     String(opts.parallel ?? 2),
     ...(opts.functions !== undefined && opts.functions.length > 0 ? ["-wp-fct", opts.functions.join(",")] : []),
     ...(opts.skipFunctions !== undefined && opts.skipFunctions.length > 0 ? ["-wp-skip-fct", opts.skipFunctions.join(",")] : []),
-    ...(opts.cacheDir !== undefined ? ["-wp-cache", "update", "-wp-cache-dir", resolve(opts.cacheDir)] : []),
     ...(opts.extraArgs ?? []),
   ];
   const after = ["-then", "-report-csv", csvReport, "-report-no-proven", "-report-no-untried"];
@@ -159,7 +151,6 @@ export async function proveC(opts: ProveCOptions): Promise<CProofResult> {
     const csv = join(work, "report.csv");
     const { before, after } = framaCArgs(opts, csv);
     const files = opts.files.map((f) => resolve(f));
-    if (opts.cacheDir !== undefined) await mkdir(resolve(opts.cacheDir), { recursive: true });
     const run = await execa("frama-c", [...before, ...files, ...after], {
       reject: false,
       all: true,
@@ -223,7 +214,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   for (const f of files) if (!includeDirs.includes(dirname(f))) includeDirs.push(dirname(f));
-  const r = await proveC({ files, includeDirs, functions, skipFunctions, timeoutSeconds, cacheDir, extraArgs: ["-wp-split"] });
+  // --cache dir: WP's result cache (as the c stage's wpCacheArgs), e.g. .vigorc-cache/wp.
+  const cache = cacheDir === undefined ? [] : ["-wp-cache", "update", "-wp-cache-dir", resolve(cacheDir)];
+  const r = await proveC({ files, includeDirs, functions, skipFunctions, timeoutSeconds, extraArgs: ["-wp-split", ...cache] });
   console.log(summarize(files.map((f) => basename(f)).join(" "), r));
   if (r.failures.some((f) => f.status === "error")) console.log(r.log);
   return r.total > 0 && r.proven === r.total ? 0 : 1;
