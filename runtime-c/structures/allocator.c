@@ -28,9 +28,9 @@ static void allocator_init(struct vig_allocator *a, uint32_t capacity,
   a->cells = cells;
   a->order = order;
   /*@ loop invariant 0 <= k <= capacity;
-      loop invariant \forall integer j; 0 <= j < k ==>
-        order[j] == capacity - 1 - j && cells[capacity - 1 - j].pos == j &&
-        cells[capacity - 1 - j].allocated == 0;
+      loop invariant \forall integer j; 0 <= j < k ==> order[j] == capacity - 1 - j;
+      loop invariant \forall integer i; capacity - k <= i < capacity ==>
+        cells[i].pos == capacity - 1 - i && cells[i].allocated == 0;
       loop assigns k, cells[0 .. capacity - 1], order[0 .. capacity - 1];
       loop variant capacity - k;
   */
@@ -47,9 +47,15 @@ static void allocator_init(struct vig_allocator *a, uint32_t capacity,
   /*@ assert a->capacity == capacity && a->count == 0 && a->oldest == -1 && a->newest == -1; */
   /*@ assert a->cells == cells && a->order == order && a->clock == 0; */
   /*@ assert vig_allocator_valid(a); */
-  /*@ assert \forall integer i; 0 <= i < capacity ==> !vig_allocator_allocated(a, i); */
+  /*@ assert \forall integer i; !vig_allocator_allocated(a, i); */
+  /*@ assert \forall integer k; 0 <= k < capacity ==>
+        0 <= a->order[k] < a->capacity && a->cells[a->order[k]].pos == k; */
+  /*@ assert \forall integer i; 0 <= i < capacity ==>
+        a->cells[i].pos < a->capacity && a->order[a->cells[i].pos] == i; */
   /*@ assert vig_allocator_perm(a); */
-  /*@ assert vig_allocator_list(a, -1); */
+  /*@ assert vig_allocator_list_ends(a, -1) && vig_allocator_list_next(a, -1); */
+  /*@ assert vig_allocator_list_prev(a, -1) && vig_allocator_list_stamps(a, -1); */
+  /*@ assert vig_allocator_list_clock(a, -1); */
 }
 
 struct vig_allocator *vig_allocator_alloc(uint32_t capacity) {
@@ -69,6 +75,48 @@ struct vig_allocator *vig_allocator_alloc(uint32_t capacity) {
   return a;
 }
 
+/* Facts of the list used by list_unlink, proven once from the list's parts: links go both ways.
+ * In an axiomatic block so that WP gives them only to the goals that use vig_allocator_linked. */
+/*@ axiomatic vig_allocator_links {
+      predicate vig_allocator_linked{L}(struct vig_allocator *a, integer x) =
+        vig_allocator_list_ends(a, x) && vig_allocator_list_next(a, x) &&
+        vig_allocator_list_prev(a, x) && vig_allocator_list_stamps(a, x);
+
+      lemma vig_allocator_prev_next{L}:
+        \forall struct vig_allocator *a, integer x, i;
+          vig_allocator_linked(a, x) && vig_allocator_member(a, x, i) && a->cells[i].prev != -1 ==>
+          a->cells[a->cells[i].prev].next == i;
+      lemma vig_allocator_next_prev{L}:
+        \forall struct vig_allocator *a, integer x, i;
+          vig_allocator_linked(a, x) && vig_allocator_member(a, x, i) && a->cells[i].next != -1 ==>
+          a->cells[a->cells[i].next].prev == i;
+    }
+*/
+
+/* The list carries over between two states where the members (allocated indexes other than x1
+ * at L1, other than x2 at L2) are the same and kept their cells, with the ends unchanged and the
+ * counter not smaller: one lemma, proven once, instead of re-proving the list in each function
+ * that changes flags, times or the counter. */
+/*@ axiomatic vig_allocator_list_framing {
+      predicate vig_allocator_list_moved{L1, L2}(struct vig_allocator *a, integer x1, integer x2) =
+        \at(a->capacity, L1) == \at(a->capacity, L2) && \at(a->cells, L1) == \at(a->cells, L2) &&
+        \at(a->oldest, L1) == \at(a->oldest, L2) && \at(a->newest, L1) == \at(a->newest, L2) &&
+        \at(a->clock, L1) <= \at(a->clock, L2) &&
+        (\forall integer j; vig_allocator_member{L1}(a, x1, j) <==>
+          vig_allocator_member{L2}(a, x2, j)) &&
+        (\forall integer j; vig_allocator_member{L1}(a, x1, j) ==>
+          \at(a->cells[j].time, L1) == \at(a->cells[j].time, L2) &&
+          \at(a->cells[j].stamp, L1) == \at(a->cells[j].stamp, L2) &&
+          \at(a->cells[j].prev, L1) == \at(a->cells[j].prev, L2) &&
+          \at(a->cells[j].next, L1) == \at(a->cells[j].next, L2));
+
+      lemma vig_allocator_list_moves{L1, L2}:
+        \forall struct vig_allocator *a, integer x1, x2;
+          vig_allocator_list{L1}(a, x1) && vig_allocator_list_moved{L1, L2}(a, x1, x2) ==>
+          vig_allocator_list{L2}(a, x2);
+    }
+*/
+
 /* Takes allocated index i out of the list (its cell still says allocated). */
 /*@ requires vig_allocator_valid(a) && vig_allocator_list(a, -1) && vig_allocator_allocated(a, i);
     assigns a->oldest, a->newest, a->cells[0 .. a->capacity - 1].prev,
@@ -78,10 +126,17 @@ struct vig_allocator *vig_allocator_alloc(uint32_t capacity) {
 static void list_unlink(struct vig_allocator *a, uint32_t i) {
   int32_t p = a->cells[i].prev;
   int32_t n = a->cells[i].next;
+  /*@ assert vig_allocator_linked(a, -1); */
   /*@ assert p == -1 <==> i == a->oldest; */
   /*@ assert n == -1 <==> i == a->newest; */
-  /*@ assert p != -1 ==> vig_allocator_allocated(a, p) && a->cells[p].next == i; */
-  /*@ assert n != -1 ==> vig_allocator_allocated(a, n) && a->cells[n].prev == i; */
+  /*@ assert p != -1 ==> vig_allocator_member(a, -1, p) && p != i && a->cells[p].next == i; */
+  /*@ assert n != -1 ==> vig_allocator_member(a, -1, n) && n != i && a->cells[n].prev == i; */
+  /*@ assert p != -1 && n != -1 ==> p != n; */
+  /* The members whose link points at i are p and n. */
+  /*@ assert \forall integer k; vig_allocator_member(a, -1, k) && a->cells[k].next == i ==>
+        k == p; */
+  /*@ assert \forall integer k; vig_allocator_member(a, -1, k) && a->cells[k].prev == i ==>
+        k == n; */
   if (p == -1) {
     a->oldest = n;
   } else {
@@ -92,6 +147,18 @@ static void list_unlink(struct vig_allocator *a, uint32_t i) {
   } else {
     a->cells[n].prev = p;
   }
+  /*@ assert \forall integer k; 0 <= k < a->capacity && k != p ==>
+        a->cells[k].next == \at(a->cells[k].next, Pre); */
+  /*@ assert \forall integer k; 0 <= k < a->capacity && k != n ==>
+        a->cells[k].prev == \at(a->cells[k].prev, Pre); */
+  /*@ assert p != -1 ==> a->cells[p].next == n; */
+  /*@ assert n != -1 ==> a->cells[n].prev == p; */
+  /*@ assert a->oldest == (p == -1 ? n : \at(a->oldest, Pre)); */
+  /*@ assert a->newest == (n == -1 ? p : \at(a->newest, Pre)); */
+  /*@ assert vig_allocator_list_ends(a, i); */
+  /*@ assert vig_allocator_list_next(a, i); */
+  /*@ assert vig_allocator_list_prev(a, i); */
+  /*@ assert vig_allocator_list_stamps(a, i) && vig_allocator_list_clock(a, i); */
 }
 
 /* Appends allocated index i (not in the list; its stamp and time the largest) as the newest. */
@@ -105,6 +172,10 @@ static void list_unlink(struct vig_allocator *a, uint32_t i) {
 */
 static void list_append(struct vig_allocator *a, uint32_t i) {
   int64_t last = a->newest;
+  /*@ assert last != -1 ==> vig_allocator_member(a, i, last) && last != i &&
+        a->cells[last].next == -1; */
+  /*@ assert \forall integer j; vig_allocator_member(a, i, j) ==>
+        a->cells[j].stamp <= a->cells[a->newest].stamp; */
   a->cells[i].prev = (int32_t)last;
   a->cells[i].next = -1;
   if (last == -1) {
@@ -113,40 +184,79 @@ static void list_append(struct vig_allocator *a, uint32_t i) {
     a->cells[last].next = (int32_t)i;
   }
   a->newest = i;
+  /*@ assert \forall integer k; 0 <= k < a->capacity && k != i && k != last ==>
+        a->cells[k].next == \at(a->cells[k].next, Pre); */
+  /*@ assert \forall integer k; 0 <= k < a->capacity && k != i ==>
+        a->cells[k].prev == \at(a->cells[k].prev, Pre); */
+  /*@ assert a->cells[i].prev == last && a->cells[i].next == -1; */
+  /*@ assert last != -1 ==> a->cells[last].next == i; */
+  /*@ assert a->oldest == (last == -1 ? i : \at(a->oldest, Pre)) && a->newest == i; */
+  /*@ assert last == -1 ==> \forall integer j; vig_allocator_member(a, -1, j) ==> j == i; */
+  /*@ assert vig_allocator_list_ends(a, -1); */
+  /*@ assert vig_allocator_list_next(a, -1); */
+  /*@ assert vig_allocator_list_prev(a, -1); */
+  /*@ assert vig_allocator_list_stamps(a, -1); */
+  /*@ assert vig_allocator_list_clock(a, -1); */
 }
 
 /* Records that allocated index i was refreshed at `now`, as the newest. */
 /*@ requires vig_allocator_valid(a) && vig_allocator_list(a, i) && vig_allocator_allocated(a, i);
     requires \forall integer j; vig_allocator_member(a, i, j) ==> a->cells[j].time <= now;
-    requires a->clock < 0x7FFFFFFFFFFFFFFF;
+    requires vig_allocator_can_stamp(a);
     assigns a->clock, a->cells[i].time, a->cells[i].stamp;
     ensures vig_allocator_list(a, i) && a->clock == \old(a->clock) + 1;
-    ensures a->cells[i].time == now && a->cells[i].stamp == \old(a->clock) && a->cells[i].stamp <
-   a->clock; ensures \forall integer j; vig_allocator_member(a, i, j) ==> a->cells[j].stamp <
-   a->cells[i].stamp && a->cells[j].time <= a->cells[i].time;
+    ensures a->cells[i].time == now && a->cells[i].stamp == \old(a->clock);
+    ensures a->cells[i].stamp < a->clock;
+    ensures \forall integer j; vig_allocator_member(a, i, j) ==>
+      a->cells[j].stamp < a->cells[i].stamp && a->cells[j].time <= a->cells[i].time;
 */
 static void stamp_now(struct vig_allocator *a, uint32_t i, uint64_t now) {
   a->cells[i].time = now;
   a->cells[i].stamp = (uint64_t)a->clock;
   a->clock = a->clock + 1;
+  /*@ assert \forall integer j; 0 <= j < a->capacity && j != i ==>
+        a->cells[j].stamp == \at(a->cells[j].stamp, Pre) &&
+        a->cells[j].time == \at(a->cells[j].time, Pre); */
+  /*@ assert vig_allocator_list_moved{Pre, Here}(a, i, i); */
+}
+
+/* Marks the index on top of the free stack allocated (it is not in the list yet). */
+/*@ requires vig_allocator_valid(a) && vig_allocator_perm(a) && vig_allocator_list(a, -1);
+    requires a->count < a->capacity;
+    assigns a->count, a->cells[0 .. a->capacity - 1].allocated;
+    ensures \result == \old(vig_allocator_next_free(a)) && 0 <= \result < a->capacity;
+    ensures !\old(vig_allocator_allocated(a, \result)) && vig_allocator_allocated(a, \result);
+    ensures a->count == \old(a->count) + 1;
+    ensures vig_allocator_perm(a) && vig_allocator_list(a, \result);
+    ensures \forall integer j; 0 <= j < a->capacity && j != \result ==>
+      a->cells[j].allocated == \old(a->cells[j].allocated);
+*/
+static uint32_t take_free(struct vig_allocator *a) {
+  uint32_t i = a->order[a->capacity - a->count - 1];
+  /*@ assert 0 <= i < a->capacity && !vig_allocator_allocated(a, i); */
+  a->count = a->count + 1;
+  a->cells[i].allocated = 1;
+  /*@ assert \forall integer j; 0 <= j < a->capacity && j != i ==>
+        a->cells[j].allocated == \at(a->cells[j].allocated, Pre); */
+  /*@ assert \forall integer j; vig_allocator_member(a, i, j) <==>
+        \at(vig_allocator_member(a, -1, j), Pre); */
+  /*@ assert vig_allocator_perm(a); */
+  /*@ assert vig_allocator_list_moved{Pre, Here}(a, -1, i); */
+  return i;
 }
 
 bool vig_allocator_allocate(struct vig_allocator *a, uint64_t now, uint32_t *index_out) {
   if (a->count == a->capacity) {
     return false;
   }
-  uint32_t i = a->order[a->capacity - a->count - 1];
-  /*@ assert 0 <= i < a->capacity && !vig_allocator_allocated(a, i); */
-  a->count = a->count + 1;
-  a->cells[i].allocated = 1;
-  /*@ assert vig_allocator_perm(a); */
-  /*@ assert vig_allocator_list(a, i); */
+  uint32_t i = take_free(a);
   stamp_now(a, i, now);
   list_append(a, i);
   PROOF_LABEL(Before);
   *index_out = i;
   /*@ assert a->count == \at(a->count, Before) && a->capacity == \at(a->capacity, Before); */
   /*@ assert vig_allocator_perm(a); */
+  /*@ assert vig_allocator_list(a, -1); */
   return true;
 }
 
@@ -195,29 +305,49 @@ static void release(struct vig_allocator *a, uint32_t i) {
 
 void vig_allocator_free(struct vig_allocator *a, uint32_t index) {
   list_unlink(a, index);
+  /*@ assert vig_allocator_valid(a) && vig_allocator_perm(a) && vig_allocator_allocated(a, index);
+   */
+  PROOF_LABEL(Unlinked);
   release(a, index);
-  /*@ assert vig_allocator_list(a, -1); */
+  /* release changed only the free stack and index's flag: the list's members are the same. */
+  /*@ assert \forall integer j; vig_allocator_member(a, -1, j) <==>
+        \at(vig_allocator_member(a, index, j), Unlinked); */
+  /*@ assert a->oldest == \at(a->oldest, Unlinked) && a->newest == \at(a->newest, Unlinked) &&
+        a->clock == \at(a->clock, Unlinked); */
+  /*@ assert vig_allocator_list_moved{Unlinked, Here}(a, index, -1); */
+  /*@ assert vig_allocator_same_except{Pre, Here}(a, index); */
+}
+
+bool vig_allocator_oldest_expired(const struct vig_allocator *a, uint64_t now, uint64_t expiration,
+                                  uint32_t *index_out) {
+  if (a->count == 0) {
+    return false;
+  }
+  /* The list is not empty: order[capacity - 1] is allocated. */
+  /*@ assert 0 <= a->order[a->capacity - 1] < a->capacity &&
+        vig_allocator_allocated(a, a->order[a->capacity - 1]); */
+  /*@ assert a->oldest != -1; */
+  int64_t i = a->oldest;
+  /*@ assert 0 <= i < a->capacity && vig_allocator_allocated(a, i); */
+  /*@ assert \forall integer j; vig_allocator_allocated(a, j) ==>
+        a->cells[i].stamp <= a->cells[j].stamp; */
+  /*@ assert \forall integer j; vig_allocator_allocated(a, j) ==>
+        a->cells[i].time <= a->cells[j].time; */
+  if (now - a->cells[i].time <= expiration) {
+    return false;
+  }
+  *index_out = (uint32_t)i;
+  return true;
 }
 
 bool vig_allocator_expire_one(struct vig_allocator *a, uint64_t now, uint64_t expiration,
                               uint32_t *index_out) {
-  if (a->count == 0) {
+  if (!vig_allocator_oldest_expired(a, now, expiration, index_out)) {
     return false;
   }
-  int64_t i = a->oldest;
-  /*@ assert 0 <= i < a->capacity && vig_allocator_allocated(a, i); */
-  /*@ assert \forall integer j; vig_allocator_allocated(a, j) ==>
-        a->cells[i].stamp <= a->cells[j].stamp && a->cells[i].time <= a->cells[j].time; */
-  if (now - a->cells[i].time <= expiration) {
-    return false;
-  }
-  vig_allocator_free(a, (uint32_t)i);
-  PROOF_LABEL(Before);
-  *index_out = (uint32_t)i;
-  /*@ assert a->count == \at(a->count, Before) && a->capacity == \at(a->capacity, Before); */
-  /*@ assert a->order[a->capacity - a->count - 1] ==
-        \at(a->order[a->capacity - a->count - 1], Before); */
-  /*@ assert vig_allocator_perm(a); */
+  PROOF_LABEL(Found);
+  vig_allocator_free(a, *index_out);
+  /*@ assert *index_out == \at(*index_out, Found); */
   return true;
 }
 

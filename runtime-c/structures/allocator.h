@@ -80,37 +80,82 @@ struct vig_allocator {
   predicate vig_allocator_member{L}(struct vig_allocator *a, integer x, integer i) =
     vig_allocator_allocated(a, i) && i != x;
 
-  // The list of members, oldest to newest, sorted by stamp (strictly) and by time.
-  predicate vig_allocator_list{L}(struct vig_allocator *a, integer x) =
+  // The list of members, oldest to newest, sorted by stamp (strictly) and by time. It is the
+  // conjunction of five parts, named so that a proof can establish (and a prover look at) one at
+  // a time.
+  // Its ends: oldest and newest are the members with the smallest and the largest stamp.
+  predicate vig_allocator_list_ends{L}(struct vig_allocator *a, integer x) =
     (a->oldest == -1 <==> a->newest == -1) &&
     (a->oldest == -1 ==> (\forall integer j; !vig_allocator_member(a, x, j))) &&
     (a->oldest != -1 ==>
       vig_allocator_member(a, x, a->oldest) && vig_allocator_member(a, x, a->newest) &&
       (\forall integer j; vig_allocator_member(a, x, j) ==>
-        a->cells[a->oldest].stamp <= a->cells[j].stamp <= a->cells[a->newest].stamp)) &&
-    (\forall integer i; vig_allocator_member(a, x, i) ==>
+        a->cells[a->oldest].stamp <= a->cells[j].stamp <= a->cells[a->newest].stamp));
+  // Forward links: each member's next is the member with the next larger stamp (-1 at newest).
+  predicate vig_allocator_list_next{L}(struct vig_allocator *a, integer x) =
+    \forall integer i; vig_allocator_member(a, x, i) ==>
       (a->cells[i].next == -1 <==> i == a->newest) &&
       (a->cells[i].next != -1 ==>
         vig_allocator_member(a, x, a->cells[i].next) &&
         a->cells[i].stamp < a->cells[a->cells[i].next].stamp &&
         (\forall integer j; vig_allocator_member(a, x, j) && a->cells[j].stamp > a->cells[i].stamp
-  ==> a->cells[j].stamp >= a->cells[a->cells[i].next].stamp))) &&
-    (\forall integer i; vig_allocator_member(a, x, i) ==>
+  ==> a->cells[j].stamp >= a->cells[a->cells[i].next].stamp));
+  // Backward links: each member's prev is the member with the next smaller stamp (-1 at oldest).
+  predicate vig_allocator_list_prev{L}(struct vig_allocator *a, integer x) =
+    \forall integer i; vig_allocator_member(a, x, i) ==>
       (a->cells[i].prev == -1 <==> i == a->oldest) &&
       (a->cells[i].prev != -1 ==>
         vig_allocator_member(a, x, a->cells[i].prev) &&
         a->cells[a->cells[i].prev].stamp < a->cells[i].stamp &&
         (\forall integer j; vig_allocator_member(a, x, j) && a->cells[j].stamp < a->cells[i].stamp
-  ==> a->cells[j].stamp <= a->cells[a->cells[i].prev].stamp))) &&
-    (\forall integer i, j; vig_allocator_member(a, x, i) && vig_allocator_member(a, x, j) ==>
+  ==> a->cells[j].stamp <= a->cells[a->cells[i].prev].stamp));
+  // Stamps are distinct, and a later stamp has a time that is not earlier.
+  predicate vig_allocator_list_stamps{L}(struct vig_allocator *a, integer x) =
+    \forall integer i, j; vig_allocator_member(a, x, i) && vig_allocator_member(a, x, j) ==>
       (i != j ==> a->cells[i].stamp != a->cells[j].stamp) &&
-      (a->cells[i].stamp < a->cells[j].stamp ==> a->cells[i].time <= a->cells[j].time)) &&
+      (a->cells[i].stamp < a->cells[j].stamp ==> a->cells[i].time <= a->cells[j].time);
+  // The counter is above every stamp.
+  predicate vig_allocator_list_clock{L}(struct vig_allocator *a, integer x) =
     0 <= a->clock &&
     (\forall integer i; vig_allocator_member(a, x, i) ==> a->cells[i].stamp < a->clock);
+  predicate vig_allocator_list{L}(struct vig_allocator *a, integer x) =
+    vig_allocator_list_ends(a, x) && vig_allocator_list_next(a, x) &&
+    vig_allocator_list_prev(a, x) && vig_allocator_list_stamps(a, x) &&
+    vig_allocator_list_clock(a, x);
+
+  // The counter has room for one more stamp. allocate and refresh each take a stamp, so this
+  // precondition is the API's explicit assumption that an allocator serves fewer than 2^63 - 1
+  // allocate + refresh calls in its life (292 years at 10^9 calls per second).
+  predicate vig_allocator_can_stamp{L}(struct vig_allocator *a) = a->clock < 0x7FFFFFFFFFFFFFFF;
 
   // The representation invariant.
   predicate vig_allocator_inv{L}(struct vig_allocator *a) =
     vig_allocator_valid(a) && vig_allocator_perm(a) && vig_allocator_list(a, -1);
+
+  // For callers that change other memory: every location of the allocator's state is the same
+  // at L1 and L2, so its invariant carries over (the lemma is proven once). In an axiomatic block
+  // so that WP gives the lemma only to the goals that use vig_allocator_unchanged.
+  axiomatic vig_allocator_framing {
+    predicate vig_allocator_unchanged{L1, L2}(struct vig_allocator *a) =
+      \at(a->capacity, L1) == \at(a->capacity, L2) && \at(a->count, L1) == \at(a->count, L2) &&
+      \at(a->oldest, L1) == \at(a->oldest, L2) && \at(a->newest, L1) == \at(a->newest, L2) &&
+      \at(a->clock, L1) == \at(a->clock, L2) &&
+      \at(a->cells, L1) == \at(a->cells, L2) && \at(a->order, L1) == \at(a->order, L2) &&
+      (\forall integer i; 0 <= i < \at(a->capacity, L1) ==>
+        \at(a->cells[i].time, L1) == \at(a->cells[i].time, L2) &&
+        \at(a->cells[i].stamp, L1) == \at(a->cells[i].stamp, L2) &&
+        \at(a->cells[i].prev, L1) == \at(a->cells[i].prev, L2) &&
+        \at(a->cells[i].next, L1) == \at(a->cells[i].next, L2) &&
+        \at(a->cells[i].pos, L1) == \at(a->cells[i].pos, L2) &&
+        \at(a->cells[i].allocated, L1) == \at(a->cells[i].allocated, L2) &&
+        \at(a->order[i], L1) == \at(a->order[i], L2));
+
+    lemma vig_allocator_inv_unchanged{L1, L2}:
+      \forall struct vig_allocator *a;
+        vig_allocator_inv{L1}(a) && vig_allocator_unchanged{L1, L2}(a) &&
+        vig_allocator_valid{L2}(a) ==>
+        vig_allocator_inv{L2}(a);
+  }
 
   // No stored time is later than now (callers never go back in time).
   predicate vig_allocator_times_le{L}(struct vig_allocator *a, integer now) =
@@ -141,6 +186,7 @@ struct vig_allocator *vig_allocator_alloc(uint32_t capacity);
 
 /* Allocates the index on top of the free stack with time `now`; false iff every index is taken. */
 /*@ requires vig_allocator_inv(a) && vig_allocator_times_le(a, now);
+    requires vig_allocator_can_stamp(a);
     requires \valid(index_out);
     requires \separated(index_out, a, a->cells + (0 .. a->capacity - 1),
                         a->order + (0 .. a->capacity - 1));
@@ -167,6 +213,7 @@ bool vig_allocator_allocate(struct vig_allocator *a, uint64_t now, uint32_t *ind
 
 /* Sets the time of allocated `index` to `now` and makes it the newest. */
 /*@ requires vig_allocator_inv(a) && vig_allocator_times_le(a, now);
+    requires vig_allocator_can_stamp(a);
     requires vig_allocator_allocated(a, index);
     assigns a->clock, a->oldest, a->newest, a->cells[0 .. a->capacity - 1];
     ensures vig_allocator_inv(a);
@@ -198,6 +245,31 @@ bool vig_allocator_is_allocated(const struct vig_allocator *a, uint32_t index);
     ensures vig_allocator_stack_same{Old, Here}(a, \old(vig_allocator_free_count(a)));
 */
 void vig_allocator_free(struct vig_allocator *a, uint32_t index);
+
+/* Whether the least recently refreshed allocated index has now - its time > expiration; if so,
+ * stores it in *index_out. Changes nothing else. */
+/*@ requires vig_allocator_inv(a) && vig_allocator_times_le(a, now);
+    requires \valid(index_out);
+    requires \separated(index_out, a, a->cells + (0 .. a->capacity - 1),
+                        a->order + (0 .. a->capacity - 1));
+    assigns *index_out;
+    behavior expired:
+      assumes a->count > 0 && now - vig_allocator_time(a, a->oldest) > expiration;
+      ensures \result && *index_out == a->oldest && vig_allocator_allocated(a, *index_out);
+      ensures now - vig_allocator_time(a, *index_out) > expiration;
+      ensures \forall integer j; vig_allocator_allocated(a, j) ==>
+        vig_allocator_stamp(a, *index_out) <= vig_allocator_stamp(a, j) &&
+        vig_allocator_time(a, *index_out) <= vig_allocator_time(a, j);
+    behavior fresh:
+      assumes a->count == 0 || now - vig_allocator_time(a, a->oldest) <= expiration;
+      ensures !\result;
+      ensures \forall integer j; vig_allocator_allocated(a, j) ==>
+        now - vig_allocator_time(a, j) <= expiration;
+    complete behaviors;
+    disjoint behaviors;
+*/
+bool vig_allocator_oldest_expired(const struct vig_allocator *a, uint64_t now, uint64_t expiration,
+                                  uint32_t *index_out);
 
 /* Frees the least recently refreshed allocated index if now - its time > expiration and returns
  * true with it in *index_out; otherwise changes nothing and returns false. */

@@ -37,6 +37,62 @@ struct vig_flow_table *vig_flow_table_alloc(uint32_t key_size, uint32_t capacity
   return t;
 }
 
+/* Key bytes of the vector outside record i are the same at L1 and L2 (offsets: linear). In an
+ * axiomatic block so that WP gives the lemma only to the goals that use the predicate. */
+/*@ axiomatic vig_flow_table_key_frame {
+      predicate vig_flow_table_data_same_outside{L1, L2}(struct vig_flow_table *t, integer i) =
+        \forall integer o; 0 <= o < \at(t->capacity, L1) * \at(t->key_size, L1) &&
+          (o < i * \at(t->key_size, L1) || o >= i * \at(t->key_size, L1) + \at(t->key_size, L1)) ==>
+          \at(t->keys->data[o], L1) == \at(t->keys->data[o], L2);
+
+      // The same, record by record (the only non-linear step, proven once).
+      lemma vig_flow_table_data_same_records{L1, L2}:
+        \forall struct vig_flow_table *t, integer i;
+          \at(t->keys, L1) == \at(t->keys, L2) &&
+          \at(t->keys->data, L1) == \at(t->keys->data, L2) &&
+          \at(t->key_size, L1) == \at(t->key_size, L2) &&
+          \at(t->keys->elem_size, L1) == \at(t->key_size, L1) && \at(t->key_size, L1) > 0 &&
+          0 <= i < \at(t->capacity, L1) && vig_flow_table_data_same_outside{L1, L2}(t, i) ==>
+          \forall integer x, j; 0 <= x < \at(t->capacity, L1) && x != i &&
+            0 <= j < \at(t->key_size, L1) ==>
+            \at(vig_flow_table_key_at(t, x)[j], L1) == \at(vig_flow_table_key_at(t, x)[j], L2);
+    }
+*/
+
+/* Removes entry `index` from the map: afterwards the invariant holds for the table without it
+ * (the allocator still has it). */
+/*@ requires vig_flow_table_inv(t) && vig_flow_table_entry(t, index);
+    assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1],
+      t->map->order[0 .. t->map->table_size - 1];
+    ensures vig_flow_table_valid(t) && t->map->size == t->alloc->count - 1;
+    ensures \forall integer i; vig_flow_table_entry(t, i) && i != index ==>
+      \exists integer s; vig_flow_table_slot_of(t, s, i);
+    ensures \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+      t->map->slots[s].value != index && vig_flow_table_entry(t, t->map->slots[s].value) &&
+      vig_flow_table_slot_of(t, s, t->map->slots[s].value);
+*/
+static void forget_key(struct vig_flow_table *t, uint32_t index) {
+  const char *key = vig_vector_at_const(t->keys, index);
+  uint32_t hash = t->hashes[index];
+  /*@ assert \exists integer s; vig_flow_table_slot_of(t, s, index); */
+  /*@ assert vig_map_has(t->map, (char *)key, hash); */
+  /* The map is unique: the slot erase frees is the one holding index. */
+  /*@ assert \forall integer s1, s2; vig_flow_table_slot_of(t, s1, index) &&
+        0 <= s2 < t->map->table_size && vig_map_match(t->map, s2, (char *)key, hash) ==>
+        s1 == s2; */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size &&
+        vig_map_match(t->map, s, (char *)key, hash) ==> t->map->slots[s].value == index; */
+  vig_map_erase(t->map, key, hash);
+  /* The freed slot held index's key; by uniqueness no other slot did, so none holds index. */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+        \at(vig_map_busy(t->map, s), Pre) &&
+        t->map->slots[s].value == \at(t->map->slots[s].value, Pre) &&
+        t->map->slots[s].hash == \at(t->map->slots[s].hash, Pre); */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+        t->map->slots[s].value != index; */
+  /*@ assert vig_allocator_unchanged{Pre, Here}(t->alloc) && vig_allocator_inv(t->alloc); */
+}
+
 uint32_t vig_flow_table_expire(struct vig_flow_table *t, uint64_t now) {
   uint32_t n = 0;
   uint32_t i = 0;
@@ -53,8 +109,8 @@ uint32_t vig_flow_table_expire(struct vig_flow_table *t, uint64_t now) {
         t->alloc->cells[0 .. t->capacity - 1], t->alloc->order[0 .. t->capacity - 1];
       loop variant t->alloc->count;
   */
-  while (vig_allocator_expire_one(t->alloc, now, t->expiration, &i)) {
-    vig_map_erase(t->map, vig_vector_at_const(t->keys, i), t->hashes[i]);
+  while (vig_allocator_oldest_expired(t->alloc, now, t->expiration, &i)) {
+    vig_flow_table_remove(t, i);
     n++;
   }
   return n;
@@ -62,20 +118,30 @@ uint32_t vig_flow_table_expire(struct vig_flow_table *t, uint64_t now) {
 
 bool vig_flow_table_find(const struct vig_flow_table *t, const void *key, uint32_t hash,
                          uint32_t *index_out) {
-  bool found = vig_map_get(t->map, key, hash, index_out);
-  /*@ assert found ==> vig_map_maps(t->map, (char *)key, hash, *index_out); */
-  /*@ assert found ==> vig_flow_table_maps(t, (char *)key, hash, *index_out); */
-  /*@ assert !found ==> \forall integer i; vig_flow_table_entry(t, i) && t->hashes[i] == hash ==>
-        !vig_map_bytes_eq{Here, Here}((char *)key, vig_flow_table_key_at(t, i), t->key_size); */
-  return found;
+  uint32_t v = 0;
+  if (!vig_map_get(t->map, key, hash, &v)) {
+    /*@ assert !vig_map_has(t->map, (char *)key, hash); */
+    /*@ assert \forall integer i; !vig_map_maps(t->map, (char *)key, hash, i); */
+    /*@ assert !vig_flow_table_has(t, (char *)key, hash); */
+    return false;
+  }
+  /*@ assert vig_map_maps(t->map, (char *)key, hash, v); */
+  /*@ assert vig_flow_table_maps(t, (char *)key, hash, v); */
+  *index_out = v;
+  /*@ assert vig_flow_table_maps(t, (char *)key, hash, *index_out); */
+  return true;
 }
 
 bool vig_flow_table_add(struct vig_flow_table *t, const void *key, uint32_t hash, uint64_t now,
                         uint32_t *index_out) {
   uint32_t i;
+  /*@ assert !vig_map_has(t->map, (char *)key, hash); */
   if (!vig_allocator_allocate(t->alloc, now, &i)) {
     return false;
   }
+  PROOF_LABEL(Allocated);
+  /*@ assert 0 <= i < t->capacity && vig_vector_valid(t->keys) && t->keys->capacity == t->capacity;
+   */
   const char *k = key;
   char *dst = vig_vector_at(t->keys, i);
   /*@ loop invariant 0 <= b <= t->key_size;
@@ -86,9 +152,34 @@ bool vig_flow_table_add(struct vig_flow_table *t, const void *key, uint32_t hash
   for (uint32_t b = 0; b < t->key_size; b++) {
     dst[b] = k[b];
   }
+  /*@ assert vig_flow_table_data_same_outside{Allocated, Here}(t, i); */
   t->hashes[i] = hash;
+  PROOF_LABEL(Stored);
+  /* Only the allocator, record i and hashes[i] changed: the map did not. */
+  /*@ assert vig_map_unchanged{Pre, Here}(t->map); */
+  /*@ assert vig_map_inv(t->map) && !vig_map_has(t->map, (char *)key, hash); */
+  /*@ assert \forall integer j; 0 <= j < t->key_size ==> vig_flow_table_key_at(t, i)[j] == k[j]; */
+  /* The old entries, with the same slots. */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+        t->map->slots[s].value != i && vig_flow_table_entry(t, t->map->slots[s].value) &&
+        vig_flow_table_slot_of(t, s, t->map->slots[s].value); */
+  /*@ assert \forall integer x; vig_flow_table_entry(t, x) && x != i ==>
+        \exists integer s; vig_flow_table_slot_of(t, s, x); */
   vig_map_put(t->map, key, hash, i);
   *index_out = i;
+  /*@ assert vig_allocator_unchanged{Stored, Here}(t->alloc); */
+  /*@ assert \forall integer o; 0 <= o < t->capacity * t->key_size ==>
+        t->keys->data[o] == \at(t->keys->data[o], Stored); */
+  /*@ assert \forall integer x; 0 <= x < t->capacity ==> t->hashes[x] == \at(t->hashes[x], Stored);
+   */
+  /*@ assert vig_allocator_inv(t->alloc); */
+  /*@ assert vig_flow_table_valid(t) && t->map->size == t->alloc->count; */
+  /*@ assert \forall integer x; vig_flow_table_entry(t, x) ==>
+        \exists integer s; vig_flow_table_slot_of(t, s, x); */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+        vig_flow_table_entry(t, t->map->slots[s].value) &&
+        vig_flow_table_slot_of(t, s, t->map->slots[s].value); */
+  /*@ assert vig_flow_table_maps(t, (char *)key, hash, i); */
   return true;
 }
 
@@ -101,11 +192,18 @@ const void *vig_flow_table_key(const struct vig_flow_table *t, uint32_t index) {
 
 void vig_flow_table_refresh(struct vig_flow_table *t, uint32_t index, uint64_t now) {
   vig_allocator_refresh(t->alloc, index, now);
+  /*@ assert vig_map_unchanged{Pre, Here}(t->map) && vig_map_inv(t->map); */
+  /*@ assert \forall integer j;
+        vig_flow_table_entry(t, j) <==> \at(vig_flow_table_entry(t, j), Pre); */
 }
 
 void vig_flow_table_remove(struct vig_flow_table *t, uint32_t index) {
-  vig_map_erase(t->map, vig_vector_at_const(t->keys, index), t->hashes[index]);
+  forget_key(t, index);
+  PROOF_LABEL(Forgotten);
   vig_allocator_free(t->alloc, index);
+  /*@ assert vig_map_unchanged{Forgotten, Here}(t->map) && vig_map_inv(t->map); */
+  /*@ assert \forall integer j; vig_flow_table_entry(t, j) <==>
+        \at(vig_flow_table_entry(t, j), Pre) && j != index; */
 }
 
 uint32_t vig_flow_table_size(const struct vig_flow_table *t) {

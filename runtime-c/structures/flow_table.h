@@ -46,12 +46,6 @@ struct vig_flow_table {
   predicate vig_flow_table_has{L}(struct vig_flow_table *t, char *k, integer h) =
     \exists integer i; vig_flow_table_maps(t, k, h, i);
 
-  // Only a key's bytes matter to the map.
-  lemma vig_map_maps_same_bytes{L}:
-    \forall struct vig_map *m, char *k1, char *k2, integer h, v;
-      vig_map_maps(m, k1, h, v) && vig_map_bytes_eq{L, L}(k1, k2, m->key_size) ==>
-      vig_map_maps(m, k2, h, v);
-
   predicate vig_flow_table_valid{L}(struct vig_flow_table *t) =
     \valid(t) && 1 <= t->key_size <= 0xFFFFFFFF && 1 <= t->capacity <= VIG_MAP_MAX_CAPACITY &&
     vig_map_inv(t->map) && vig_vector_valid(t->keys) && vig_allocator_inv(t->alloc) &&
@@ -67,14 +61,29 @@ struct vig_flow_table {
                t->alloc, t->alloc->cells + (0 .. t->capacity - 1),
                t->alloc->order + (0 .. t->capacity - 1));
 
-  // The representation invariant: the map binds exactly the entries' keys to their indexes.
+  // Map slot s holds the entry of index i: its key bytes and hash, with value i.
+  predicate vig_flow_table_slot_of{L}(struct vig_flow_table *t, integer s, integer i) =
+    0 <= s < t->map->table_size && vig_map_busy(t->map, s) && t->map->slots[s].value == i &&
+    t->map->slots[s].hash == t->hashes[i] &&
+    vig_map_key_at(t->map, s, vig_flow_table_key_at(t, i));
+
+  // The representation invariant: the map's entries are exactly the entries' keys, bound to their
+  // indexes (stated slot by slot; vig_flow_table_map_is_entries below says it abstractly).
   predicate vig_flow_table_inv{L}(struct vig_flow_table *t) =
     vig_flow_table_valid(t) &&
     t->map->size == t->alloc->count &&
     (\forall integer i; vig_flow_table_entry(t, i) ==>
-      vig_map_maps(t->map, vig_flow_table_key_at(t, i), t->hashes[i], i)) &&
-    (\forall char *k, integer h, v; vig_map_maps(t->map, k, h, v) ==> vig_flow_table_maps(t, k, h,
-  v));
+      \exists integer s; vig_flow_table_slot_of(t, s, i)) &&
+    (\forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+      vig_flow_table_entry(t, t->map->slots[s].value) &&
+      vig_flow_table_slot_of(t, s, t->map->slots[s].value));
+
+  lemma vig_flow_table_map_is_entries{L}:
+    \forall struct vig_flow_table *t, char *k, integer h, v;
+      vig_flow_table_inv(t) && vig_map_maps(t->map, k, h, v) ==> vig_flow_table_maps(t, k, h, v);
+  lemma vig_flow_table_entries_in_map{L}:
+    \forall struct vig_flow_table *t, char *k, integer h, v;
+      vig_flow_table_inv(t) && vig_flow_table_maps(t, k, h, v) ==> vig_map_maps(t->map, k, h, v);
 
   // A key argument: key_size readable bytes outside the table's own storage.
   predicate vig_flow_table_key_ok{L}(struct vig_flow_table *t, char *k) =
@@ -128,6 +137,7 @@ bool vig_flow_table_find(const struct vig_flow_table *t, const void *key, uint32
 /* Adds an entry for key (with hash) at time `now` at the index the allocator hands out; false iff
  * the table is full. Requires: key absent; now is not earlier than any entry's time. */
 /*@ requires vig_flow_table_inv(t) && vig_allocator_times_le(t->alloc, now);
+    requires vig_allocator_can_stamp(t->alloc);
     requires vig_flow_table_key_ok(t, (char *)key);
     requires !vig_flow_table_has(t, (char *)key, hash);
     requires \valid(index_out) &&
@@ -168,6 +178,7 @@ const void *vig_flow_table_key(const struct vig_flow_table *t, uint32_t index);
 
 /* Sets entry `index`'s time to `now`. Requires: the entry exists; now not earlier than any time. */
 /*@ requires vig_flow_table_inv(t) && vig_allocator_times_le(t->alloc, now);
+    requires vig_allocator_can_stamp(t->alloc);
     requires vig_flow_table_entry(t, index);
     assigns t->alloc->clock, t->alloc->oldest, t->alloc->newest,
       t->alloc->cells[0 .. t->capacity - 1];
@@ -188,6 +199,7 @@ void vig_flow_table_refresh(struct vig_flow_table *t, uint32_t index, uint64_t n
     ensures !vig_flow_table_entry(t, index);
     ensures vig_allocator_same_except{Old, Here}(t->alloc, index);
     ensures vig_allocator_next_free(t->alloc) == index;
+    ensures t->alloc->count == \old(t->alloc->count) - 1;
 */
 void vig_flow_table_remove(struct vig_flow_table *t, uint32_t index);
 

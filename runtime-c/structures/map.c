@@ -225,28 +225,75 @@ bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32
   return true;
 }
 
-/* Between L1 and L2, only slot s may have changed (busy flag, hash, value, key bytes). */
-/*@ predicate vig_map_same_except{L1, L2}(struct vig_map *m, integer s) =
-      \at(m->table_size, L1) == \at(m->table_size, L2) &&
-      \at(m->key_size, L1) == \at(m->key_size, L2) &&
-      \at(m->slots, L1) == \at(m->slots, L2) && \at(m->keys, L1) == \at(m->keys, L2) &&
-      (\forall integer x; 0 <= x < \at(m->table_size, L1) && x != s ==>
-        \at(m->slots[x].busy, L1) == \at(m->slots[x].busy, L2) &&
-        \at(m->slots[x].hash, L1) == \at(m->slots[x].hash, L2) &&
-        \at(m->slots[x].value, L1) == \at(m->slots[x].value, L2) &&
-        (\forall integer j; 0 <= j < \at(m->key_size, L1) ==>
-          \at(m->keys[x * m->key_size + j], L1) == \at(m->keys[x * m->key_size + j], L2)));
+/* The invariant-preservation facts of put and erase are lemmas between two states (the
+ * function's entry and its end), each proven once in a small context; the functions only
+ * establish the step predicate and let the provers instantiate them. Each group sits in an
+ * axiomatic block with its step predicate: WP gives a block's lemmas only to the goals that use
+ * one of its symbols, so the other goals of this file do not carry them. */
+/*@ axiomatic vig_map_put_facts {
+      // put: slot s, free at L1, holds (key, hash) at L2; nothing else changed.
+      predicate vig_map_put_step{L1, L2}(struct vig_map *m, integer s, char *key, integer hash) =
+        vig_map_same_except{L1, L2}(m, s) && 0 <= s < \at(m->table_size, L1) &&
+        !vig_map_busy{L1}(m, s) && vig_map_busy{L2}(m, s) &&
+        vig_map_key_at{L2}(m, s, key) && \at(m->slots[s].hash, L2) == hash &&
+        vig_map_key_same{L1, L2}(key, \at(m->key_size, L1));
 
-    predicate vig_map_key_same{L1, L2}(char *k, integer n) =
-      \forall integer j; 0 <= j < n ==> \at(k[j], L1) == \at(k[j], L2);
+      lemma vig_map_same_except_trans{L1, L2, L3}:
+        \forall struct vig_map *m, integer s;
+          vig_map_same_except{L1, L2}(m, s) && vig_map_same_except{L2, L3}(m, s) ==>
+          vig_map_same_except{L1, L3}(m, s);
 
-    // If only slot s changed and s is no entry for (k, h) in either state, then (k, h) is bound
-    // to the same values in both states.
-    lemma vig_map_frame{L1, L2}:
-      \forall struct vig_map *m, integer s, char *k, integer h, v;
-        vig_map_same_except{L1, L2}(m, s) && vig_map_key_same{L1, L2}(k, \at(m->key_size, L1)) &&
-        !vig_map_match{L1}(m, s, k, h) && !vig_map_match{L2}(m, s, k, h) ==>
-        (vig_map_maps{L1}(m, k, h, v) <==> vig_map_maps{L2}(m, k, h, v));
+      lemma vig_map_put_frame{L1, L2}:
+        \forall struct vig_map *m, integer s, char *key, integer hash, char *k, integer h, v;
+          vig_map_put_step{L1, L2}(m, s, key, hash) &&
+          vig_map_key_same{L1, L2}(k, \at(m->key_size, L1)) &&
+          !(h == hash && vig_map_bytes_eq{L2, L2}(k, key, \at(m->key_size, L1))) ==>
+          (vig_map_maps{L1}(m, k, h, v) <==> vig_map_maps{L2}(m, k, h, v));
+      lemma vig_map_put_unique{L1, L2}:
+        \forall struct vig_map *m, integer s, char *key, integer hash;
+          vig_map_put_step{L1, L2}(m, s, key, hash) && vig_map_unique{L1}(m) &&
+          !vig_map_has{L1}(m, key, hash) ==>
+          vig_map_unique{L2}(m);
+      // Probe counts only grew, and the new entry's distance is covered.
+      lemma vig_map_put_probes{L1, L2}:
+        \forall struct vig_map *m, integer s, char *key, integer hash;
+          vig_map_put_step{L1, L2}(m, s, key, hash) && vig_map_probes_ok{L1}(m) &&
+          (\forall integer x; 0 <= x < \at(m->table_size, L1) ==>
+            \at(m->slots[x].probes, L1) <= \at(m->slots[x].probes, L2) <= \at(m->table_size, L1)) &&
+          vig_map_dist(\at(m->table_size, L2), vig_map_home{L2}(m, s), s) <
+            \at(m->slots[vig_map_home{L2}(m, s)].probes, L2) ==>
+          vig_map_probes_ok{L2}(m);
+    }
+
+    axiomatic vig_map_erase_facts {
+      // erase: slot s, holding (key, hash) at L1, is free at L2; nothing else changed.
+      predicate vig_map_erase_step{L1, L2}(struct vig_map *m, integer s, char *key, integer hash) =
+        vig_map_same_except{L1, L2}(m, s) && 0 <= s < \at(m->table_size, L1) &&
+        vig_map_match{L1}(m, s, key, hash) && !vig_map_busy{L2}(m, s) &&
+        vig_map_key_same{L1, L2}(key, \at(m->key_size, L1));
+
+      lemma vig_map_erase_unique{L1, L2}:
+        \forall struct vig_map *m, integer s, char *key, integer hash;
+          vig_map_erase_step{L1, L2}(m, s, key, hash) && vig_map_unique{L1}(m) ==>
+          vig_map_unique{L2}(m);
+      lemma vig_map_erase_gone{L1, L2}:
+        \forall struct vig_map *m, integer s, char *key, integer hash;
+          vig_map_erase_step{L1, L2}(m, s, key, hash) && vig_map_unique{L1}(m) ==>
+          !vig_map_has{L2}(m, key, hash);
+      lemma vig_map_erase_frame{L1, L2}:
+        \forall struct vig_map *m, integer s, char *key, integer hash, char *k, integer h, v;
+          vig_map_erase_step{L1, L2}(m, s, key, hash) &&
+          vig_map_key_same{L1, L2}(k, \at(m->key_size, L1)) &&
+          !(h == hash && vig_map_bytes_eq{L2, L2}(k, key, \at(m->key_size, L1))) ==>
+          (vig_map_maps{L1}(m, k, h, v) <==> vig_map_maps{L2}(m, k, h, v));
+      // Only busy flags went down: every remaining entry is still covered.
+      lemma vig_map_erase_probes{L1, L2}:
+        \forall struct vig_map *m, integer s, char *key, integer hash;
+          vig_map_erase_step{L1, L2}(m, s, key, hash) && vig_map_probes_ok{L1}(m) &&
+          (\forall integer x; 0 <= x < \at(m->table_size, L1) ==>
+            \at(m->slots[x].probes, L1) == \at(m->slots[x].probes, L2)) ==>
+          vig_map_probes_ok{L2}(m);
+    }
 */
 
 /*@ requires \valid(dst + (0 .. n - 1)) && \valid_read(src + (0 .. n - 1));
@@ -263,6 +310,69 @@ static void copy_bytes(char *dst, const char *src, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     dst[i] = src[i];
   }
+}
+
+/* Key bytes outside slot s's key area are the same at L1 and L2 (offsets, not slots: linear). */
+/*@ axiomatic vig_map_key_frame {
+      predicate vig_map_keys_same_outside{L1, L2}(struct vig_map *m, integer s) =
+        \forall integer o; 0 <= o < \at(m->table_size, L1) * \at(m->key_size, L1) &&
+          (o < s * \at(m->key_size, L1) || o >= s * \at(m->key_size, L1) + \at(m->key_size, L1)) ==>
+          \at(m->keys[o], L1) == \at(m->keys[o], L2);
+
+      // The same, slot by slot (the only non-linear step, proven once).
+      lemma vig_map_keys_same_slots{L1, L2}:
+        \forall struct vig_map *m, integer s;
+          \at(m->keys, L1) == \at(m->keys, L2) && \at(m->key_size, L1) == \at(m->key_size, L2) &&
+          \at(m->key_size, L1) > 0 && 0 <= s < \at(m->table_size, L1) &&
+          vig_map_keys_same_outside{L1, L2}(m, s) ==>
+          \forall integer x, j; 0 <= x < \at(m->table_size, L1) && x != s &&
+            0 <= j < \at(m->key_size, L1) ==>
+            \at(m->keys[x * m->key_size + j], L1) == \at(m->keys[x * m->key_size + j], L2);
+    }
+*/
+
+/* Copies key k into slot s's key area; no other key bytes (of the map or of keys outside it)
+ * change. */
+/*@ requires vig_map_valid(m) && s < m->table_size && vig_map_key_ok(m, k);
+    assigns m->keys[0 .. m->table_size * m->key_size - 1];
+    ensures vig_map_key_at(m, s, k);
+    ensures vig_map_key_same{Pre, Here}(k, m->key_size);
+    ensures \forall char *k2;
+      vig_map_key_ok(m, k2) ==> vig_map_key_same{Pre, Here}(k2, m->key_size);
+    ensures vig_map_keys_same_outside{Pre, Here}(m, s);
+    ensures \forall integer x, j; 0 <= x < m->table_size && x != s && 0 <= j < m->key_size ==>
+      m->keys[x * m->key_size + j] == \old(m->keys[x * m->key_size + j]);
+    ensures vig_map_same_except{Pre, Here}(m, s);
+*/
+static void store_key(struct vig_map *m, uint32_t s, const char *k) {
+  char *dst = key_area(m, s);
+  copy_bytes(dst, k, (uint32_t)m->key_size);
+}
+
+/* The distance from bucket b of the first free slot (there is one: size < table_size). */
+/*@ requires vig_map_valid(m) && vig_map_perm(m) && m->size < m->table_size;
+    requires b < m->table_size;
+    assigns \nothing;
+    ensures \result < m->table_size;
+    ensures !vig_map_busy(m, vig_map_probe(m->table_size, b, \result));
+*/
+static uint32_t free_distance(const struct vig_map *m, uint32_t b) {
+  uint32_t t = (uint32_t)m->table_size;
+  /* order[size] is a free slot: the search below stops at the latest there. */
+  /*@ assert 0 <= m->order[m->size] < t && !vig_map_busy(m, m->order[m->size]); */
+  /*@ assert 0 <= vig_map_dist(t, b, m->order[m->size]) < t &&
+        vig_map_probe(t, b, vig_map_dist(t, b, m->order[m->size])) == m->order[m->size]; */
+  uint32_t d = 0;
+  /*@ loop invariant 0 <= d <= t;
+      loop invariant \forall integer e; 0 <= e < d ==> vig_map_busy(m, vig_map_probe(t, b, e));
+      loop assigns d;
+      loop variant t - d;
+  */
+  while (d < t && m->slots[slot_at(t, b, d)].busy != 0) {
+    d++;
+  }
+  /*@ assert d < t; */
+  return d;
 }
 
 /* Moves free slot s to the busy part of order. */
@@ -304,6 +414,7 @@ static void mark_busy(struct vig_map *m, uint32_t s) {
     ensures vig_map_perm(m) && !vig_map_busy(m, s) && m->size == \old(m->size) - 1;
     ensures \forall integer x; 0 <= x < m->table_size && x != s ==>
       m->slots[x].busy == \old(m->slots[x].busy);
+    ensures vig_map_same_except{Pre, Here}(m, s);
 */
 static void mark_free(struct vig_map *m, uint32_t s) {
   int32_t p = m->slots[s].pos;
@@ -335,7 +446,9 @@ static void mark_free(struct vig_map *m, uint32_t s) {
     ensures vig_map_perm(m) && m->size == \old(m->size) + 1;
     ensures vig_map_busy(m, s) && m->slots[s].hash == hash && m->slots[s].value == value;
     ensures \forall integer x; 0 <= x < m->table_size && x != s ==>
-      m->slots[x].busy == \old(m->slots[x].busy);
+      m->slots[x].busy == \old(m->slots[x].busy) && m->slots[x].hash == \old(m->slots[x].hash) &&
+      m->slots[x].value == \old(m->slots[x].value);
+    ensures vig_map_same_except{Pre, Here}(m, s);
 */
 static void fill_slot(struct vig_map *m, uint32_t s, uint32_t hash, uint32_t value) {
   m->slots[s].hash = hash;
@@ -356,58 +469,53 @@ static void cover_distance(struct vig_map *m, uint32_t b, uint32_t d) {
   }
 }
 
+/* Puts the entry (k, hash, value) in free slot s at distance d from its home bucket b. */
+/*@ requires vig_map_valid(m) && vig_map_perm(m) && m->size < m->table_size;
+    requires s < m->table_size && !vig_map_busy(m, s) && vig_map_key_ok(m, k);
+    requires b < m->table_size && d < m->table_size && 0 <= m->slots[b].probes <= m->table_size;
+    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1],
+      m->keys[0 .. m->table_size * m->key_size - 1];
+    ensures vig_map_perm(m) && m->size == \old(m->size) + 1;
+    ensures vig_map_put_step{Pre, Here}(m, s, k, hash) && m->slots[s].value == value;
+    ensures \forall char *k2;
+      vig_map_key_ok(m, k2) ==> vig_map_key_same{Pre, Here}(k2, m->key_size);
+    ensures \forall integer x; 0 <= x < m->table_size ==>
+      \old(m->slots[x].probes) <= m->slots[x].probes <= m->table_size;
+    ensures m->slots[b].probes > d;
+*/
+static void occupy(struct vig_map *m, uint32_t s, uint32_t b, uint32_t d, const char *k,
+                   uint32_t hash, uint32_t value) {
+  store_key(m, s, k);
+  PROOF_LABEL(Stored);
+  fill_slot(m, s, hash, value);
+  PROOF_LABEL(Filled);
+  cover_distance(m, b, d);
+  /*@ assert vig_map_same_except{Pre, Filled}(m, s); */
+  /*@ assert vig_map_same_except{Pre, Here}(m, s); */
+  /*@ assert vig_map_key_at(m, s, k) && vig_map_key_same{Pre, Here}(k, m->key_size); */
+}
+
 void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t value) {
   const char *k = key;
   uint32_t t = (uint32_t)m->table_size;
   uint32_t b = hash % t;
-  /* A free slot exists: size < capacity < table_size, and order[size] is free. */
-  /*@ assert 0 <= m->order[m->size] < t && !vig_map_busy(m, m->order[m->size]); */
-  /*@ assert 0 <= vig_map_dist(t, b, m->order[m->size]) < t &&
-        vig_map_probe(t, b, vig_map_dist(t, b, m->order[m->size])) == m->order[m->size]; */
-  uint32_t d = 0;
-  /*@ loop invariant 0 <= d <= t;
-      loop invariant \forall integer e; 0 <= e < d ==> vig_map_busy(m, vig_map_probe(t, b, e));
-      loop assigns d;
-      loop variant t - d;
-  */
-  while (d < t && m->slots[slot_at(t, b, d)].busy != 0) {
-    d++;
-  }
-  /*@ assert d < t; */
+  uint32_t d = free_distance(m, b);
   uint32_t s = slot_at(t, b, d);
-  copy_bytes(key_area(m, s), k, (uint32_t)m->key_size);
-  /*@ assert \forall integer x, j; 0 <= x < t && x != s && 0 <= j < m->key_size ==>
-        m->keys[x * m->key_size + j] == \at(m->keys[x * m->key_size + j], Pre); */
-  /*@ assert vig_map_key_same{Pre, Here}((char *)key, m->key_size); */
-  /*@ assert vig_map_key_at(m, s, k); */
-  fill_slot(m, s, hash, value);
-  cover_distance(m, b, d);
+  occupy(m, s, b, d, k, hash, value);
   /*@ assert vig_map_valid(m) && m->size <= m->capacity && vig_map_perm(m); */
-  /*@ assert vig_map_match(m, s, k, hash) && m->slots[s].value == value; */
-  /*@ assert \forall integer x; 0 <= x < t && x != s ==>
-        m->slots[x].busy == \at(m->slots[x].busy, Pre) &&
-        m->slots[x].hash == \at(m->slots[x].hash, Pre) &&
-        m->slots[x].value == \at(m->slots[x].value, Pre); */
-  /*@ assert vig_map_same_except{Pre, Here}(m, s); */
-  /*@ assert \forall integer x; 0 <= x < t ==> m->slots[x].probes >= \at(m->slots[x].probes, Pre);
-   */
+  /*@ assert vig_map_home(m, s) == b && vig_map_dist(t, b, s) == d; */
   /*@ assert vig_map_probes_ok(m); */
-  /*@ assert \forall integer x; 0 <= x < t && x != s && vig_map_busy(m, x) && m->slots[x].hash ==
-     hash ==> !vig_map_same_keys(m, x, s); */
   /*@ assert vig_map_unique(m); */
-  /*@ assert !vig_map_busy{Pre}(m, s); */
+  /*@ assert vig_map_match(m, s, k, hash) && m->slots[s].value == value; */
 }
 
-void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash) {
+/* Shrinks bucket b's probe count to 1 + the largest distance of the entries whose home it is. */
+/*@ requires vig_map_valid(m) && b < m->table_size && vig_map_probes_ok(m);
+    assigns m->slots[b].probes;
+    ensures vig_map_probes_ok(m);
+*/
+static void shrink_probes(struct vig_map *m, uint32_t b) {
   uint32_t t = (uint32_t)m->table_size;
-  uint32_t b = hash % t;
-  uint32_t s = find_slot(m, key, hash);
-  mark_free(m, s);
-  /*@ assert vig_map_valid(m) && m->size <= m->capacity && vig_map_perm(m); */
-  /*@ assert \forall integer x; 0 <= x < t && x != s ==>
-        m->slots[x].busy == \at(m->slots[x].busy, Pre); */
-  /*@ assert vig_map_unique(m); */
-  /* Shrink the bucket's probe count to 1 + the largest distance of its remaining entries. */
   /*@ loop invariant 0 <= m->slots[b].probes <= t;
       loop invariant \forall integer x; 0 <= x < t && vig_map_busy(m, x) ==>
         vig_map_dist(t, vig_map_home(m, x), x) < m->slots[vig_map_home(m, x)].probes;
@@ -419,11 +527,26 @@ void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash) {
     if (m->slots[last].busy != 0 && m->slots[last].hash % t == b) {
       break;
     }
+    /* No entry of bucket b sits at distance probes - 1: that slot is `last`. */
+    /*@ assert \forall integer x; 0 <= x < t && vig_map_busy(m, x) && vig_map_home(m, x) == b ==>
+          vig_map_probe(t, b, vig_map_dist(t, b, x)) == x && x != last; */
     m->slots[b].probes--;
   }
-  /*@ assert vig_map_probes_ok(m); */
+}
+
+void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash) {
+  uint32_t t = (uint32_t)m->table_size;
+  uint32_t b = hash % t;
+  uint32_t s = find_slot(m, key, hash);
+  mark_free(m, s);
+  /*@ assert vig_map_valid(m) && b < m->table_size; */
   /*@ assert vig_map_same_except{Pre, Here}(m, s); */
-  /*@ assert vig_map_match{Pre}(m, s, (char *)key, hash); */
+  /*@ assert vig_map_erase_step{Pre, Here}(m, s, (char *)key, hash); */
+  /*@ assert vig_map_probes_ok(m); */
+  shrink_probes(m, b);
+  /*@ assert vig_map_valid(m) && m->size <= m->capacity && vig_map_perm(m); */
+  /*@ assert vig_map_erase_step{Pre, Here}(m, s, (char *)key, hash); */
+  /*@ assert vig_map_unique(m); */
   /*@ assert !vig_map_has(m, (char *)key, hash); */
 }
 

@@ -129,6 +129,52 @@ struct vig_map {
     \valid_read(k + (0 .. m->key_size - 1)) &&
     \separated(k + (0 .. m->key_size - 1), m->keys + (0 .. m->table_size * m->key_size - 1));
 
+  // Between L1 and L2, only slot s may have changed (busy flag, hash, value, key bytes).
+  predicate vig_map_same_except{L1, L2}(struct vig_map *m, integer s) =
+    \at(m->table_size, L1) == \at(m->table_size, L2) &&
+    \at(m->key_size, L1) == \at(m->key_size, L2) &&
+    \at(m->slots, L1) == \at(m->slots, L2) && \at(m->keys, L1) == \at(m->keys, L2) &&
+    (\forall integer x; 0 <= x < \at(m->table_size, L1) && x != s ==>
+      \at(m->slots[x].busy, L1) == \at(m->slots[x].busy, L2) &&
+      \at(m->slots[x].hash, L1) == \at(m->slots[x].hash, L2) &&
+      \at(m->slots[x].value, L1) == \at(m->slots[x].value, L2) &&
+      (\forall integer j; 0 <= j < \at(m->key_size, L1) ==>
+        \at(m->keys[x * m->key_size + j], L1) == \at(m->keys[x * m->key_size + j], L2)));
+
+  predicate vig_map_key_same{L1, L2}(char *k, integer n) =
+    \forall integer j; 0 <= j < n ==> \at(k[j], L1) == \at(k[j], L2);
+
+  // For callers that change other memory: every location of the map's state is the same at L1
+  // and L2, so its invariant and contents carry over (the lemmas are proven once; a goal only
+  // has to show the pointwise equalities). In an axiomatic block so that WP gives the lemmas only
+  // to the goals that use vig_map_unchanged.
+  axiomatic vig_map_framing {
+    predicate vig_map_unchanged{L1, L2}(struct vig_map *m) =
+      \at(m->key_size, L1) == \at(m->key_size, L2) &&
+      \at(m->capacity, L1) == \at(m->capacity, L2) &&
+      \at(m->table_size, L1) == \at(m->table_size, L2) && \at(m->size, L1) == \at(m->size, L2) &&
+      \at(m->slots, L1) == \at(m->slots, L2) && \at(m->keys, L1) == \at(m->keys, L2) &&
+      \at(m->order, L1) == \at(m->order, L2) &&
+      (\forall integer s; 0 <= s < \at(m->table_size, L1) ==>
+        \at(m->slots[s].hash, L1) == \at(m->slots[s].hash, L2) &&
+        \at(m->slots[s].value, L1) == \at(m->slots[s].value, L2) &&
+        \at(m->slots[s].probes, L1) == \at(m->slots[s].probes, L2) &&
+        \at(m->slots[s].pos, L1) == \at(m->slots[s].pos, L2) &&
+        \at(m->slots[s].busy, L1) == \at(m->slots[s].busy, L2) &&
+        \at(m->order[s], L1) == \at(m->order[s], L2)) &&
+      (\forall integer o; 0 <= o < \at(m->table_size, L1) * \at(m->key_size, L1) ==>
+        \at(m->keys[o], L1) == \at(m->keys[o], L2));
+
+    lemma vig_map_inv_unchanged{L1, L2}:
+      \forall struct vig_map *m;
+        vig_map_inv{L1}(m) && vig_map_unchanged{L1, L2}(m) && vig_map_valid{L2}(m) ==>
+        vig_map_inv{L2}(m);
+    lemma vig_map_has_unchanged{L1, L2}:
+      \forall struct vig_map *m, char *k, integer h;
+        vig_map_unchanged{L1, L2}(m) && vig_map_key_same{L1, L2}(k, \at(m->key_size, L1)) ==>
+        (vig_map_has{L1}(m, k, h) <==> vig_map_has{L2}(m, k, h));
+  }
+
   // The map is a partial function.
   lemma vig_map_functional{L}:
     \forall struct vig_map *m, char *k, integer h, v1, v2;
@@ -160,10 +206,17 @@ bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32
     requires !vig_map_has(m, (char *)key, hash);
     requires m->size < m->capacity;
     assigns m->size, m->slots[0 .. m->table_size - 1], m->keys[0 .. m->table_size * m->key_size -
-   1], m->order[0 .. m->table_size - 1]; ensures vig_map_inv(m); ensures m->size == \old(m->size) +
-   1; ensures vig_map_maps(m, (char *)key, hash, value); ensures \forall char *k, integer h, v;
+   1], m->order[0 .. m->table_size - 1];
+    ensures vig_map_inv(m);
+    ensures m->size == \old(m->size) + 1;
+    ensures vig_map_maps(m, (char *)key, hash, value);
+    ensures \forall char *k, integer h, v;
       vig_map_key_ok(m, k) && !(h == hash && vig_map_bytes_eq{Here, Here}(k, (char *)key,
    m->key_size)) ==> (vig_map_maps(m, k, h, v) <==> \old(vig_map_maps(m, k, h, v)));
+    // The same, slot by slot: one free slot now holds the entry, no other slot changed.
+    ensures \exists integer s; 0 <= s < m->table_size && !\old(vig_map_busy(m, s)) &&
+      vig_map_match(m, s, (char *)key, hash) && m->slots[s].value == value &&
+      vig_map_same_except{Old, Here}(m, s);
 */
 void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t value);
 
@@ -178,6 +231,10 @@ void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t val
     ensures \forall char *k, integer h, v;
       vig_map_key_ok(m, k) && !(h == hash && vig_map_bytes_eq{Here, Here}(k, (char *)key,
    m->key_size)) ==> (vig_map_maps(m, k, h, v) <==> \old(vig_map_maps(m, k, h, v)));
+    // The same, slot by slot: the entry's slot is now free, no other slot changed.
+    ensures \exists integer s; 0 <= s < m->table_size &&
+      \old(vig_map_match(m, s, (char *)key, hash)) && !vig_map_busy(m, s) &&
+      vig_map_same_except{Old, Here}(m, s);
 */
 void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash);
 
