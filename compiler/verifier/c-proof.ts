@@ -6,7 +6,7 @@
  * runtime-c/contracts/why3-config.sh (WHY3CONFIG; $HOME is never consulted).
  *
  * Usage as a command (or runtime-c/contracts/prove.sh):
- *   npx tsx compiler/verifier/c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] [--cache dir] file.c...
+ *   npx tsx compiler/verifier/c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] [--steps n] [--cache dir] file.c...
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -199,6 +199,7 @@ async function main(argv: string[]): Promise<number> {
   let skipFunctions: string[] | undefined;
   let timeoutSeconds: number | undefined;
   let cacheDir: string | undefined;
+  let steps: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "-I") includeDirs.push(argv[++i] as string);
@@ -207,16 +208,17 @@ async function main(argv: string[]): Promise<number> {
     else if (a === "--skip") skipFunctions = (argv[++i] as string).split(",");
     else if (a === "--timeout") timeoutSeconds = Number(argv[++i]);
     else if (a === "--cache") cacheDir = argv[++i] as string;
+    else if (a === "--steps") steps = Number(argv[++i]);
     else files.push(a);
   }
   if (files.length === 0) {
-    console.error("usage: c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] [--cache dir] file.c...");
+    console.error("usage: c-proof.ts [-I dir]... [--fct f,g] [--skip f,g] [--timeout s] [--steps n] [--cache dir] file.c...");
     return 2;
   }
   for (const f of files) if (!includeDirs.includes(dirname(f))) includeDirs.push(dirname(f));
   // --cache dir: WP's result cache (as the c stage's wpCacheArgs), e.g. .vigorc-cache/wp.
   const cache = cacheDir === undefined ? [] : ["-wp-cache", "update", "-wp-cache-dir", resolve(cacheDir)];
-  const r = await proveC({ files, includeDirs, functions, skipFunctions, timeoutSeconds, extraArgs: ["-wp-split", ...cache] });
+  const r = await proveC({ files, includeDirs, functions, skipFunctions, timeoutSeconds, steps, extraArgs: ["-wp-split", ...cache] });
   console.log(summarize(files.map((f) => basename(f)).join(" "), r));
   if (r.failures.some((f) => f.status === "error")) console.log(r.log);
   return r.total > 0 && r.proven === r.total ? 0 : 1;
