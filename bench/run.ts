@@ -29,8 +29,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { build } from "../compiler/cli/main.ts";
-import { writePcap } from "../dsl/pcapng.ts";
-import { frame, ipv4, rng } from "../tests/lib/packets.ts";
+import { canUseRealtime, harnessArgs, trafficPcap, type NfName } from "./harness.ts";
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 
@@ -53,17 +52,6 @@ function usage(msg: string): never {
   console.error(`bench: ${msg}`);
   console.error("usage: npm run bench -- [--runs N] [--seconds S] [--flows N] [--bursts 1,32] [--sweep] [--sweep-flows a,b,..] [--sweep-runs N] [--sweep-burst B] [--lcore N] [--out DIR] [--no-isolate]");
   process.exit(2);
-}
-
-/** SCHED_FIFO needs root (or CAP_SYS_NICE) and chrt (util-linux). */
-function canUseRealtime(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync("chrt", ["--fifo", "1", "true"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function parseOptions(argv: string[]): Options {
@@ -112,37 +100,7 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-// ---- traffic ----
-
-/** `flows` distinct LAN->WAN UDP flows, one 60-byte frame each (64 on the wire), shuffled. */
-function trafficPcap(flows: number, file: string): void {
-  const r = rng(0x5eed + flows);
-  const order = Array.from({ length: flows }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = r.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const packets = order.map((f, n) => ({
-    timeNs: 1_000_000_000n + BigInt(n) * 100n,
-    data: frame({
-      srcMac: 0x02_00_00_00_01_01n,
-      dstMac: 0x02_00_00_00_01_02n,
-      // 256 hosts x 256 source ports per host: every flow id differs.
-      srcIp: ipv4(10, 99, (f >> 8) & 0xff, 1 + ((f >> 16) & 0x3f)),
-      dstIp: ipv4(198, 18, 0, 1 + (f % 7)),
-      protocol: 17,
-      srcPort: 10000 + (f & 0xff) * 17,
-      dstPort: 5000 + (f % 13),
-      payload: 18,
-    }),
-  }));
-  if (packets[0]!.data.length !== 60) throw new Error(`frame length ${packets[0]!.data.length}, expected 60`);
-  fs.writeFileSync(file, writePcap(packets));
-}
-
 // ---- runs ----
-
-type NfName = "nop" | "nat";
 
 interface RunResult {
   mpps: number;
@@ -154,24 +112,8 @@ interface RunResult {
   tscHz: number;
 }
 
-const NF_FLAGS: Record<NfName, string[]> = {
-  nop: [],
-  nat: ["--wan", "1", "--external-ip", "198.18.255.1", "--start-port", "0", "--max-flows", "65536", "--expiration", "60s"],
-};
-
 function runOnce(binary: string, nf: NfName, pcap: string, burst: number, o: Options, flows: number): Promise<RunResult> {
-  const args = [
-    "-l", String(o.lcore), "--no-huge", "--no-pci", "-m", "768", "--no-shconf", "--no-telemetry", "--log-level", "lib.eal:error",
-    `--vdev=net_pcap0,rx_pcap=${pcap},infinite_rx=1`,
-    "--vdev=net_null0,no-rx=1",
-    "--",
-    ...NF_FLAGS[nf],
-    "--burst", String(burst),
-    "--duration-s", String(o.seconds),
-    // The pool must hold more mbufs than the capture has packets (infinite_rx keeps them all).
-    "--mbufs", String(Math.max(32767, 2 ** Math.ceil(Math.log2(flows + 8192)) - 1)),
-    "--stats",
-  ];
+  const args = harnessArgs(nf, pcap, { lcore: o.lcore, burst, seconds: o.seconds, flows });
   return new Promise((resolve, reject) => {
     const [cmd, ...cmdArgs] = o.isolate ? ["chrt", "--fifo", "50", binary, ...args] : [binary, ...args];
     const p = spawn(cmd!, cmdArgs, { stdio: ["ignore", "pipe", "pipe"] });
