@@ -3,7 +3,8 @@
  * the variant's compiled trace binary (started in the counterexample's prior state); the same
  * counterexamples do not reproduce on the correct NAT; bad input to replay is exit 2.
  *
- * The variants (tests/fixtures/nat-wrong/*.ts) are verified two at a time; the trace binaries are
+ * The variants (tests/lib/wrong-nats.ts: mutants of nfs/nat.ts written at test time) are verified
+ * two at a time; the trace binaries are
  * built once per NF into one build directory shared by every replay of this process.
  */
 import { test } from "uvu";
@@ -12,14 +13,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { execa } from "execa";
 import { main } from "../compiler/cli/main.ts";
+import { compileNf } from "../compiler/frontend/index.ts";
 import { ROOT, tempDir } from "./lib/build.ts";
+import { WRONG_NATS, wrongNatFile } from "./lib/wrong-nats.ts";
 
-const VARIANT_DIR = path.join(ROOT, "tests/fixtures/nat-wrong");
-const VARIANTS = fs
-  .readdirSync(VARIANT_DIR)
-  .filter((f) => f.endsWith(".ts"))
-  .sort()
-  .map((f) => f.replace(/\.ts$/, ""));
+const VARIANTS = WRONG_NATS.map((v) => v.name);
 
 /**
  * How the variants are verified. The reference spec's goals (checksums) do not finish on NAT yet
@@ -97,7 +95,7 @@ function verifyVariant(name: string): Promise<Verified> {
   if (!p) {
     p = slot(async () => {
       const out = path.join(work, name);
-      const r = await vigorc(["verify", `tests/fixtures/nat-wrong/${name}.ts`, ...VERIFY_ARGS, "--no-c", "--out", out], VERIFY_TIMEOUT_MS);
+      const r = await vigorc(["verify", wrongNatFile(name), ...VERIFY_ARGS, "--no-c", "--out", out], VERIFY_TIMEOUT_MS);
       const files = fs.existsSync(out) ? fs.readdirSync(out).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(out, f)) : [];
       return { exitCode: r.exitCode, output: `${r.stdout}\n${r.stderr}`, counterexamples: files };
     });
@@ -111,10 +109,12 @@ const active = VARIANTS.filter((v) => !(v in PENDING));
 for (const v of active) void verifyVariant(v);
 
 test("there are at least 12 wrong NATs, each saying what its one bug is, and each compiles", async () => {
-  assert.ok(VARIANTS.length >= 12, `only ${VARIANTS.length} variants`);
-  for (const v of VARIANTS) {
-    const text = fs.readFileSync(path.join(VARIANT_DIR, `${v}.ts`), "utf8");
-    assert.match(text.slice(0, 600), /Bug: \S/, `${v}: no "Bug:" header`);
+  assert.ok(new Set(VARIANTS).size >= 12, `only ${new Set(VARIANTS).size} distinct variants`);
+  for (const v of WRONG_NATS) assert.ok(v.bug.length > 20 && v.edits.length > 0, `${v.name}: no bug description or no edit`);
+  // The verified ones compile (verify would exit 2); the pending ones are compiled here.
+  for (const v of VARIANTS.filter((n) => n in PENDING)) {
+    const fe = compileNf(wrongNatFile(v));
+    assert.equal(fe.diagnostics.map((d) => d.message), [], `${v} does not compile`);
   }
 });
 
@@ -133,7 +133,7 @@ for (const v of VARIANTS) {
     const log: string[] = [];
     for (const cx of r.counterexamples) {
       assert.ok(fs.existsSync(cx.replace(/\.json$/, ".pcapng")), `${cx}: no pcapng next to it`);
-      const rep = await replay(`tests/fixtures/nat-wrong/${v}.ts`, cx);
+      const rep = await replay(wrongNatFile(v), cx);
       log.push(`${path.basename(cx)}: exit ${rep.exitCode}\n${rep.stdout}\n${rep.stderr}`);
       if (rep.exitCode === 0) {
         // Only a model the binary cannot mirror may fail to reproduce (replay says so).
@@ -181,7 +181,7 @@ test("the same counterexamples do not reproduce on the correct NAT (so replay ca
 });
 
 /** The hand-written counterexample: a valid reply to flow 2 (device 1); flow 0 older; index 1 free; one filler. */
-const VALID_REPLY = path.join(VARIANT_DIR, "cx/valid-reply.json");
+const VALID_REPLY = path.join(ROOT, "tests/fixtures/nat-wrong/cx/valid-reply.json");
 
 test("spec expectations: a valid reply is translated back by nfs/nat.ts (not reproduced), sent to the WAN by a wrong NAT (reproduced)", async () => {
   const ok = await replay("nfs/nat.ts", VALID_REPLY);
@@ -190,7 +190,7 @@ test("spec expectations: a valid reply is translated back by nfs/nat.ts (not rep
   assert.match(ok.stdout, /prior state seeded: 'flows': 2 entries as recorded \+ 1 filler \(size 3\), capacity 4/);
   assert.match(ok.stdout, /IPv4 8\.8\.8\.8 -> 192\.168\.0\.5 proto 17/);
   assert.match(ok.stdout, /\[2\] srcIp=192\.168\.0\.5 .* time 500/);
-  const wrong = await replay("tests/fixtures/nat-wrong/replies-to-wan-device.ts", VALID_REPLY);
+  const wrong = await replay(wrongNatFile("replies-to-wan-device"), VALID_REPLY);
   assert.is(wrong.exitCode, 1, wrong.stdout + wrong.stderr);
   assert.match(wrong.stdout, /^REPRODUCED: the compiled binary violates the spec: action: forward to device 0 instead of forward to device 1/m);
 });
@@ -212,7 +212,7 @@ test("spec expectations on the state: an expired flow must be gone (missing-expi
   fs.writeFileSync(file, JSON.stringify(cx, null, 2));
   const ok = await replay("nfs/nat.ts", file);
   assert.is(ok.exitCode, 0, ok.stdout + ok.stderr);
-  const wrong = await replay("tests/fixtures/nat-wrong/missing-expiry.ts", file);
+  const wrong = await replay(wrongNatFile("missing-expiry"), file);
   assert.is(wrong.exitCode, 1, wrong.stdout + wrong.stderr);
   assert.match(wrong.stdout, /^REPRODUCED: .*'flows'\[0\] holds srcIp=\d+ .* should be free/m);
 });

@@ -19,6 +19,8 @@ import { outputDifferences, specTest } from "../compiler/verifier/spec-test.ts";
 import { ROOT, tempDir } from "./lib/build.ts";
 import { frame, ipv4 } from "./lib/packets.ts";
 import { mixedTraffic, natTraffic } from "./lib/traffic.ts";
+import { writeMutant } from "./lib/mutants.ts";
+import { SPOOF_CHECK, wrongNatFile } from "./lib/wrong-nats.ts";
 import * as nat from "../nfs/nat.ts";
 
 const vigorc = (args: string[]) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd: ROOT, reject: false, timeout: 120_000 });
@@ -36,20 +38,11 @@ const natCapture = path.join(dir, "nat.pcapng");
 const natInputs = natTraffic(new NfInstance(natDef, natConfig, DEVICES), { count: 8000, seed: 11, wan: 0, lanDevices: [1, 2], stepNs: 20_000n, pauseNs: 4_000_000n, pauseChance: 0.002 });
 fs.writeFileSync(natCapture, writePcapng(DEVICES, natInputs));
 
-/**
- * A NAT with a planted bug: nfs/nat.ts with `find` (which must occur exactly once) replaced, written
- * under build/ (its dsl import adjusted) so that both the CLI and this process can load it.
- */
+/** A NAT with a planted bug: nfs/nat.ts with `find` replaced (tests/lib/mutants.ts). */
 function mutant(name: string, find: string, replace: string): string {
-  const source = fs.readFileSync(path.join(ROOT, "nfs/nat.ts"), "utf8");
-  assert.is(source.split(find).length, 2, `the mutation point of ${name} is no longer in nfs/nat.ts: ${find}`);
-  const out = path.join(ROOT, "build", "spec-test", "nfs", `${name}.ts`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, source.replace(find, replace).replace('from "../dsl/index.ts"', 'from "../../../dsl/index.ts"'));
-  return out;
+  return writeMutant("nfs/nat.ts", "spec-test", name, `${JSON.stringify(find)} replaced`, [[find, replace]]);
 }
 
-const SPOOF_CHECK = "    if (flow.dstIp !== ip.src || flow.dstPort !== srcPort || flow.protocol !== ip.protocol) return drop();\n";
 
 /** The first packet (1-based) on which the dsl runtimes of nfs/nat.ts and of `file` send different things. */
 async function firstDivergence(file: string, inputs: TracePacket[]): Promise<number> {
@@ -120,11 +113,7 @@ test("a NAT whose LAN ports are off by one disagrees, even though the index is r
 });
 
 test("a NAT that refreshes a flow before the spoof check disagrees (spoofed packets keep flows alive)", async () => {
-  const file = mutant(
-    "nat-refresh-before-spoof-check",
-    "    if (flow.dstIp !== ip.src || flow.dstPort !== srcPort || flow.protocol !== ip.protocol) return drop();\n    st.flows.refresh(index, ctx.time);\n",
-    "    st.flows.refresh(index, ctx.time);\n    if (flow.dstIp !== ip.src || flow.dstPort !== srcPort || flow.protocol !== ip.protocol) return drop();\n",
-  );
+  const file = wrongNatFile("refresh-before-spoof-check");
   const r = await specTest({ nfFile: file, capture: natCapture, specFile: path.join(ROOT, "specs/nat.spec.ts"), nfFlags: NAT_FLAGS });
   assert.ok(r.disagreements > 0);
   // Behaviour the spec allows may come first (the kept flow only moves later flows to other free indexes).

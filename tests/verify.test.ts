@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { execa } from "execa";
 import { ROOT } from "./lib/build.ts";
+import { writeMutant, type Edit } from "./lib/mutants.ts";
 
 // Generous timeouts: the NAT takes seconds on an idle machine, minutes on a loaded shared one.
 const vigorc = (args: string[], cwd = ROOT) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd, reject: false, timeout: 900_000 });
@@ -74,12 +75,24 @@ test("one NAT property on its own is checked without the reference spec", async 
   assert.not.match(r.stdout, /reference spec/);
 });
 
-for (const [fixture, what] of [
-  ["nat-spec-forwards-spoofed", "replies forwarded even when spoofed"],
-  ["nat-spec-other-port-mapping", "a different port mapping"],
-]) {
+/** Wrong specs: specs/nat.spec.ts demanding behaviour the NAT rightly lacks (mutants written at test time). */
+const WRONG_SPECS: { name: string; what: string; edits: Edit[] }[] = [
+  {
+    name: "nat-spec-forwards-spoofed",
+    what: "replies forwarded even when spoofed",
+    edits: [["  if (ip.src !== f.dstIp || srcPort !== f.dstPort || ip.protocol !== f.protocol) return drop(unchanged);\n", ""]],
+  },
+  {
+    name: "nat-spec-other-port-mapping",
+    what: "a different port mapping",
+    edits: [["      l4: { srcPort: cfg.startPort + added.index },", "      l4: { srcPort: cfg.startPort + added.index + 1 },"]],
+  },
+];
+
+for (const { name, what, edits } of WRONG_SPECS) {
   test(`a NAT spec that demands ${what} is disproven with a counterexample`, async () => {
-    const r = await vigorc(["verify", "nfs/nat.ts", "--spec", `tests/fixtures/verify/${fixture}.ts`, "--property", "outputNeverInput", "--no-c", "--out", fs.mkdtempSync("/tmp/vigorc-cx-")]);
+    const spec = writeMutant("specs/nat.spec.ts", "wrong-specs", name, `demands ${what}`, edits);
+    const r = await vigorc(["verify", "nfs/nat.ts", "--spec", spec, "--property", "outputNeverInput", "--no-c", "--out", fs.mkdtempSync("/tmp/vigorc-cx-")]);
     assert.is(r.exitCode, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /✗ reference spec/);
     assert.match(r.stdout, /COUNTEREXAMPLE/);
