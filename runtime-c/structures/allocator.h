@@ -18,9 +18,11 @@
  * sorted by stamp) without reasoning about reachability.
  *
  * Field types are chosen so that different kinds of data never share a C type (times and stamps
- * uint64_t, links int32_t, positions uint32_t, flags uint8_t, the allocator's own fields
+ * uint64_t, links int32_t, positions uint32_t, flags uint16_t, the allocator's own fields
  * int64_t): Frama-C WP's typed memory model then sees without reasoning that writing one kind
- * leaves the others unchanged. Capacity is at most VIG_ALLOCATOR_MAX_CAPACITY (2^31 - 1).
+ * leaves the others unchanged. The flags are not uint8_t because packet bytes are: a caller that
+ * writes a packet would otherwise have to show it leaves the flags unchanged (nf_state_kept in
+ * generated code). Capacity is at most VIG_ALLOCATOR_MAX_CAPACITY (2^31 - 1).
  */
 #ifndef VIG_ALLOCATOR_H
 #define VIG_ALLOCATOR_H
@@ -31,12 +33,12 @@
 #define VIG_ALLOCATOR_MAX_CAPACITY 0x7FFFFFFFu
 
 struct vig_allocator_cell {
-  uint64_t time;     /* last refresh, when allocated */
-  uint64_t stamp;    /* refresh order among allocated indexes (counter value at last refresh) */
-  int32_t prev;      /* allocated list: older neighbour, or -1 */
-  int32_t next;      /* allocated list: newer neighbour, or -1 */
-  uint32_t pos;      /* position of this index in order */
-  uint8_t allocated; /* 1 when allocated, else 0 */
+  uint64_t time;      /* last refresh, when allocated */
+  uint64_t stamp;     /* refresh order among allocated indexes (counter value at last refresh) */
+  int32_t prev;       /* allocated list: older neighbour, or -1 */
+  int32_t next;       /* allocated list: newer neighbour, or -1 */
+  uint32_t pos;       /* position of this index in order */
+  uint16_t allocated; /* 1 when allocated, else 0 */
 };
 
 /* Fields are private: use the functions below. */
