@@ -30,16 +30,17 @@
 #define VIG_MAP_MAX_CAPACITY 0x3FFFFFF0u
 #define VIG_MAP_MAX_TABLE 0x7FFFFFFFu
 
-/* Field types are chosen so that different kinds of data never share a C type (hash and value
- * uint32_t, probes int64_t, positions int32_t, busy uint8_t, the map's own fields size_t, key
- * bytes char): Frama-C WP's typed memory model then knows without any reasoning that writing one
- * kind leaves the others unchanged. */
+/* Field types are chosen so that different kinds of data rarely share a C type (hash, value and
+ * busy uint32_t, probes int64_t, positions int32_t, the map's own fields size_t, key bytes char):
+ * Frama-C WP's typed memory model keeps one memory per C type, so writing one kind visibly leaves
+ * the others unchanged. busy is not uint8_t because packet bytes are: with a uint8_t flag a packet
+ * write would not visibly leave the map unchanged in the proofs of generated NF code. */
 struct vig_map_slot {
   uint32_t hash;  /* the entry's hash */
   uint32_t value; /* the entry's value */
   int64_t probes; /* as a bucket: 1 + largest distance of an entry whose home is this slot */
   int32_t pos;    /* this slot's index in order */
-  uint8_t busy;   /* 1 when the slot holds an entry, else 0 */
+  uint32_t busy;  /* 1 when the slot holds an entry, else 0 */
 };
 
 /* Fields are private: use the functions below. */
