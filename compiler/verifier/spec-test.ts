@@ -19,7 +19,7 @@ import type { Context } from "../../dsl/nf.ts";
 import { internetChecksum, Packet } from "../../dsl/packet.ts";
 import { PcapngError, readPcapng, writePcapng, type ReadPacket } from "../../dsl/pcapng.ts";
 import { configFromFlags, FlagError, MAX_DEVICES, traceDeviceMac, type ConfigValues, type NfDefinition } from "../../dsl/runner.ts";
-import { setIndexChooser, Table, type Expected, type Rewrite } from "../../specs/lib/spec.ts";
+import { setIndexChooser, Table, type Expected, type FreeIndexes, type Rewrite } from "../../specs/lib/spec.ts";
 import { loadSpecFile } from "../frontend/spec.ts";
 import { build, UsageError } from "../cli/main.ts";
 import { CCompileError } from "../cli/link.ts";
@@ -162,16 +162,10 @@ export async function cachedTraceBinary(nfFile: string): Promise<string | undefi
 type AbstractState = Record<string, Table<object>>;
 type SpecFn = (pkt: Packet, ctx: Context, cfg: ConfigValues, st: AbstractState) => Expected<AbstractState>;
 
-/** A Table.add call of the spec: its free-index test and capacity, and the index it got. */
+/** A Table.add call of the spec: the table's free indexes, and the index it got. */
 interface Choice {
-  free: (i: number) => boolean;
-  capacity: number;
+  free: FreeIndexes;
   index: number;
-}
-
-function lowestFree(free: (i: number) => boolean, capacity: number, above = -1): number {
-  for (let i = above + 1; i < capacity; i++) if (free(i)) return i;
-  return capacity;
 }
 
 interface SpecRun {
@@ -221,11 +215,11 @@ function recording(st: AbstractState, seen: LookedAt[]): AbstractState {
 class SpecCrash extends Error {}
 
 /** Runs the spec on one packet; `pick` chooses the index of each add() (default: the lowest free one). */
-function runSpec(spec: SpecFn, data: Uint8Array, ctx: Context, cfg: ConfigValues, st: AbstractState, pick?: (c: Omit<Choice, "index">) => number): SpecRun {
+function runSpec(spec: SpecFn, data: Uint8Array, ctx: Context, cfg: ConfigValues, st: AbstractState, pick?: (free: FreeIndexes) => number): SpecRun {
   const choices: Choice[] = [];
-  setIndexChooser((free, capacity) => {
-    const index = pick ? pick({ free, capacity }) : lowestFree(free, capacity);
-    choices.push({ free, capacity, index });
+  setIndexChooser((free) => {
+    const index = pick ? pick(free) : free.lowest();
+    choices.push({ free, index });
     return index;
   });
   try {
@@ -238,7 +232,7 @@ function runSpec(spec: SpecFn, data: Uint8Array, ctx: Context, cfg: ConfigValues
     if (e instanceof SpecCrash) throw e;
     throw new SpecCrash(e instanceof Error ? e.message : String(e));
   } finally {
-    setIndexChooser((free, capacity) => lowestFree(free, capacity));
+    setIndexChooser((free) => free.lowest());
   }
 }
 
@@ -495,8 +489,8 @@ export function outputDifferences(input: Packet, inputDevice: number, deviceCoun
 function candidateIndexes(first: SpecRun, again: (index: number) => SpecRun, input: Packet, sent: Sent[]): number[] {
   const c = first.choices[0]!;
   const d1 = c.index;
-  const d2 = lowestFree(c.free, c.capacity, d1);
-  if (d1 >= c.capacity || d2 >= c.capacity || sent.length === 0) return [];
+  const d2 = c.free.lowest(d1 + 1);
+  if (d1 >= c.free.capacity || d2 >= c.free.capacity || sent.length === 0) return [];
   const second = again(d2);
   const numbers = (r: SpecRun, out: Uint8Array | undefined): Map<string, bigint> => {
     const m = new Map<string, bigint>();
@@ -526,7 +520,7 @@ function candidateIndexes(first: SpecRun, again: (index: number) => SpecRun, inp
     const num = (o - a) * span;
     if (num % step !== 0n) continue;
     const i = d1 + Number(num / step);
-    if (i >= 0 && i < c.capacity && c.free(i)) out.add(i);
+    if (c.free.isFree(i)) out.add(i);
   }
   return [...out];
 }
@@ -652,7 +646,7 @@ export async function specTest(opts: SpecTestOptions): Promise<SpecTestResult> {
       const hint = e instanceof TypeError ? ` (does ${path.basename(specFile)} describe ${path.basename(opts.nfFile)}? it reads state or config the NF lacks)` : "";
       throw new BadInput(`${specFile}: the spec failed on packet ${n + 1} (time ${p.timeNs} ns, device ${p.device}): ${e instanceof Error ? e.message : String(e)}${hint}`);
     };
-    const run = (pick?: (c: Omit<Choice, "index">) => number, st = state): SpecRun => {
+    const run = (pick?: (free: FreeIndexes) => number, st = state): SpecRun => {
       try {
         return runSpec(specFn, p.data, ctx, cfg, st, pick);
       } catch (e) {

@@ -17,6 +17,7 @@ import type { Packet } from "../../dsl/packet.ts";
 import type { FlowTable } from "../../dsl/structures/flow-table.ts";
 import { recordKey } from "../../dsl/structures/record.ts";
 import type { Device, MacAddr, Nanos, u16, u32, u64, u8 } from "../../dsl/types.ts";
+import { Store, Version } from "./table-store.ts";
 
 export type { Packet, Context, Action, Device, Nanos, u8, u16, u32, u64 };
 
@@ -33,75 +34,117 @@ export interface Added<K> {
   readonly index: u32;
 }
 
+/** The free indexes of a table below its capacity, as Table.add's choice of "any free index" sees them. */
+export interface FreeIndexes {
+  readonly capacity: u32;
+  isFree(i: u32): boolean;
+  /** The lowest free index >= from (default 0), or the capacity when there is none. */
+  lowest(from?: u32): u32;
+}
+
 /** How a concrete run picks "any free index" (the checker sets it to the NF's actual choice). */
-let chooseIndex: (free: (i: u32) => boolean, capacity: u32) => u32 = (free, capacity) => {
-  for (let i = 0; i < capacity; i++) if (free(i)) return i;
-  return capacity;
-};
-export function setIndexChooser(f: (free: (i: u32) => boolean, capacity: u32) => u32): void {
+let chooseIndex: (free: FreeIndexes) => u32 = (free) => free.lowest();
+export function setIndexChooser(f: (free: FreeIndexes) => u32): void {
   chooseIndex = f;
 }
 
 export class SpecViolation extends Error {}
 
-/** The abstract FlowTable: a set of entries, at most `capacity`, idle ones removed by expire(). */
+/**
+ * The abstract FlowTable: a set of entries, at most `capacity`, idle ones removed by expire().
+ * Immutable: every operation returns a new table and leaves this one as it was. The versions of a
+ * table share one store (table-store.ts), so an operation costs what it changes (expire: the
+ * entries it removes), whatever the table's size.
+ */
 export class Table<K> {
-  constructor(
+  private constructor(
     readonly capacity: u32,
     readonly expiration: u64,
-    private readonly items: ReadonlyMap<u32, { key: K; time: u64 }>,
+    /** How many entries the table holds. */
+    readonly size: u32,
+    private readonly version: Version<K>,
   ) {}
 
-  static fromFlowTable<K extends object>(t: FlowTable<K>): Table<K> {
-    return new Table<K>(t.capacity, t.expiration, new Map(t.entries().map((e) => [e.index, { key: e.key, time: e.time }])));
+  /** A table holding `entries` (distinct indexes below the capacity, distinct keys). */
+  static of<K extends object>(capacity: u32, expiration: u64, entries: Iterable<Entry<K>>): Table<K> {
+    let size = 0;
+    const empty = new Version<K>(new Store<K>(), [], undefined);
+    const version = empty.derive((set, store) => {
+      for (const e of entries) {
+        const id = recordKey(e.key);
+        if (!Number.isInteger(e.index) || e.index < 0 || e.index >= capacity) throw new SpecViolation(`spec: entry index ${e.index} is not below the capacity ${capacity}`);
+        if (store.slots.has(e.index) || store.byKey.has(id)) throw new SpecViolation(`spec: two entries with index ${e.index} or key ${id}`);
+        set(e.index, { key: e.key, id, time: e.time });
+        size++;
+      }
+    });
+    return new Table<K>(capacity, expiration, size, version);
   }
 
-  get size(): u32 {
-    return this.items.size;
+  static fromFlowTable<K extends object>(t: FlowTable<K>): Table<K> {
+    return Table.of(t.capacity, t.expiration, t.entries());
   }
+
   /** The table without the entries idle for longer than the expiration (now - time > expiration). */
   expire(now: u64): Table<K> {
-    return new Table(this.capacity, this.expiration, new Map([...this.items].filter(([, e]) => now - e.time <= this.expiration)));
+    let removed = 0;
+    const version = this.version.derive((set, store) => {
+      for (let oldest = store.byAge.peek(); oldest !== undefined && now - oldest.time > this.expiration; oldest = store.byAge.peek()) {
+        set(oldest.index, undefined);
+        removed++;
+      }
+    });
+    return new Table(this.capacity, this.expiration, this.size - removed, version);
   }
   find(key: K): Entry<K> | undefined {
-    const id = recordKey(key as object);
-    for (const [index, e] of this.items) if (recordKey(e.key as object) === id) return { index, key: e.key, time: e.time };
-    return undefined;
+    const store = this.version.read();
+    const index = store.byKey.get(recordKey(key as object));
+    return index === undefined ? undefined : this.at(index);
   }
   at(index: u32): Entry<K> | undefined {
-    const e = this.items.get(index);
+    const e = this.version.read().slots.get(index);
     return e === undefined ? undefined : { index, key: e.key, time: e.time };
   }
   /** Entry `index` with its time set to now. Requires: the entry exists. */
   refresh(index: u32, now: u64): Table<K> {
-    const e = this.items.get(index);
+    const e = this.version.read().slots.get(index);
     if (e === undefined) throw new SpecViolation(`spec: refresh(${index}): no such entry`);
-    return new Table(this.capacity, this.expiration, new Map(this.items).set(index, { key: e.key, time: now }));
+    return new Table(this.capacity, this.expiration, this.size, this.version.derive((set) => set(index, { ...e, time: now })));
   }
   /** The table with a new entry for key at ANY free index below the capacity. Requires: key absent, not full. */
   add(key: K, now: u64): Added<K> {
-    if (this.find(key) !== undefined) throw new SpecViolation("spec: add() of a key that is present");
-    if (this.items.size >= this.capacity) throw new SpecViolation("spec: add() to a full table");
-    const index = chooseIndex((i) => i < this.capacity && !this.items.has(i), this.capacity);
-    return { table: new Table(this.capacity, this.expiration, new Map(this.items).set(index, { key, time: now })), index };
+    const id = recordKey(key as object);
+    if (this.version.read().byKey.has(id)) throw new SpecViolation("spec: add() of a key that is present");
+    if (this.size >= this.capacity) throw new SpecViolation("spec: add() to a full table");
+    const free: FreeIndexes = {
+      capacity: this.capacity,
+      isFree: (i) => Number.isInteger(i) && i >= 0 && i < this.capacity && this.version.read().slots.get(i) === undefined,
+      lowest: (from = 0) => Math.min(this.capacity, this.version.read().used.lowestAbsent(from)),
+    };
+    const index = chooseIndex(free);
+    if (!free.isFree(index)) throw new SpecViolation(`spec: add() chose index ${index}, which is not a free index below the capacity ${this.capacity}`);
+    const table = new Table(this.capacity, this.expiration, this.size + 1, this.version.derive((set) => set(index, { key, id, time: now })));
+    return { table, index };
   }
   remove(index: u32): Table<K> {
-    const m = new Map(this.items);
-    m.delete(index);
-    return new Table(this.capacity, this.expiration, m);
+    if (this.version.read().slots.get(index) === undefined) return this;
+    return new Table(this.capacity, this.expiration, this.size - 1, this.version.derive((set) => set(index, undefined)));
   }
   /** Same entries (indexes, keys, times). */
   equals(other: Table<K>): boolean {
-    if (other.items.size !== this.items.size) return false;
-    for (const [i, e] of this.items) {
-      const o = other.items.get(i);
-      if (!o || o.time !== e.time || recordKey(o.key as object) !== recordKey(e.key as object)) return false;
+    if (other.size !== this.size) return false;
+    // Versions of one table: compare only the indexes changed between them.
+    const changed = this.version.differences(other.version);
+    if (changed !== undefined) return changed.length === 0;
+    for (const [index, e] of this.version.read().slots) {
+      const o = other.version.read().slots.get(index);
+      if (o === undefined || o.time !== e.time || o.id !== e.id) return false;
     }
     return true;
   }
-  /** Every entry (index, key, time) as a list, for messages. */
+  /** Every entry (index, key, time), by index, for messages. */
   entries(): Entry<K>[] {
-    return [...this.items].map(([index, e]) => ({ index, key: e.key, time: e.time }));
+    return [...this.version.read().slots].sort(([a], [b]) => a - b).map(([index, e]) => ({ index, key: e.key, time: e.time }));
   }
 }
 
