@@ -58,17 +58,7 @@ const TARGETS: Target[] = [
   {
     file: "allocator.c",
     skip: ["vig_allocator_alloc"],
-    knownGaps: [
-      "list_unlink",
-      "list_append",
-      "stamp_now",
-      "vig_allocator_allocate",
-      "vig_allocator_refresh",
-      "release",
-      "vig_allocator_free",
-      "vig_allocator_oldest_expired",
-      "vig_allocator_expire_one",
-    ],
+    knownGaps: [],
   },
   {
     file: "flow_table.c",

@@ -127,16 +127,34 @@ static void list_unlink(struct vig_allocator *a, uint32_t i) {
   int32_t p = a->cells[i].prev;
   int32_t n = a->cells[i].next;
   /*@ assert vig_allocator_linked(a, -1); */
+  /*@ assert vig_allocator_next_ok(a, -1, i) && vig_allocator_prev_ok(a, -1, i); */
   /*@ assert p == -1 <==> i == a->oldest; */
   /*@ assert n == -1 <==> i == a->newest; */
   /*@ assert p != -1 ==> vig_allocator_member(a, -1, p) && p != i && a->cells[p].next == i; */
   /*@ assert n != -1 ==> vig_allocator_member(a, -1, n) && n != i && a->cells[n].prev == i; */
+  /*@ assert p != -1 ==> vig_allocator_next_ok(a, -1, p) && p != a->newest; */
+  /*@ assert n != -1 ==> vig_allocator_prev_ok(a, -1, n) && n != a->oldest; */
+  /*@ assert p != -1 ==> a->cells[p].stamp < a->cells[i].stamp; */
+  /*@ assert n != -1 ==> a->cells[i].stamp < a->cells[n].stamp; */
   /*@ assert p != -1 && n != -1 ==> p != n; */
   /* The members whose link points at i are p and n. */
   /*@ assert \forall integer k; vig_allocator_member(a, -1, k) && a->cells[k].next == i ==>
         k == p; */
   /*@ assert \forall integer k; vig_allocator_member(a, -1, k) && a->cells[k].prev == i ==>
         k == n; */
+  /* No member's stamp lies strictly between p's and i's, or i's and n's. */
+  /*@ assert p != -1 ==> \forall integer j; vig_allocator_member(a, i, j) &&
+        a->cells[j].stamp > a->cells[p].stamp ==> a->cells[j].stamp > a->cells[i].stamp; */
+  /*@ assert n != -1 ==> \forall integer j; vig_allocator_member(a, i, j) &&
+        a->cells[j].stamp < a->cells[n].stamp ==> a->cells[j].stamp < a->cells[i].stamp; */
+  /*@ assert vig_allocator_list_stamps(a, i) && vig_allocator_list_clock(a, i); */
+  /* The links the list without i needs, stated without reading the links (which change). */
+  /*@ assert \forall integer k; vig_allocator_member(a, i, k) && k != p && a->cells[k].next != -1 ==>
+        vig_allocator_next_link(a, i, k, a->cells[k].next); */
+  /*@ assert p != -1 && n != -1 ==> vig_allocator_next_link(a, i, p, n); */
+  /*@ assert \forall integer k; vig_allocator_member(a, i, k) && k != n && a->cells[k].prev != -1 ==>
+        vig_allocator_prev_link(a, i, k, a->cells[k].prev); */
+  /*@ assert p != -1 && n != -1 ==> vig_allocator_prev_link(a, i, n, p); */
   if (p == -1) {
     a->oldest = n;
   } else {
@@ -147,6 +165,7 @@ static void list_unlink(struct vig_allocator *a, uint32_t i) {
   } else {
     a->cells[n].prev = p;
   }
+  /* Only links changed (int32_t): members, stamps, times and the counter are the same. */
   /*@ assert \forall integer k; 0 <= k < a->capacity && k != p ==>
         a->cells[k].next == \at(a->cells[k].next, Pre); */
   /*@ assert \forall integer k; 0 <= k < a->capacity && k != n ==>
@@ -156,7 +175,23 @@ static void list_unlink(struct vig_allocator *a, uint32_t i) {
   /*@ assert a->oldest == (p == -1 ? n : \at(a->oldest, Pre)); */
   /*@ assert a->newest == (n == -1 ? p : \at(a->newest, Pre)); */
   /*@ assert vig_allocator_list_ends(a, i); */
+  /* Forward links: p's now goes to n, the others are unchanged and never went to i. */
+  /*@ assert \forall integer k; vig_allocator_member(a, i, k) && k != p ==>
+        a->cells[k].next == \at(a->cells[k].next, Pre) && a->cells[k].next != i; */
+  /*@ assert \forall integer k; vig_allocator_member(a, i, k) && k != p ==>
+        (a->cells[k].next == -1 <==> k == a->newest); */
+  /*@ assert \forall integer k; vig_allocator_member(a, i, k) && k != p ==>
+        vig_allocator_next_ok(a, i, k); */
+  /*@ assert p != -1 ==> vig_allocator_next_ok(a, i, p); */
   /*@ assert vig_allocator_list_next(a, i); */
+  /* Backward links: n's now goes to p, the others are unchanged and never went to i. */
+  /*@ assert \forall integer k; vig_allocator_member(a, i, k) && k != n ==>
+        a->cells[k].prev == \at(a->cells[k].prev, Pre) && a->cells[k].prev != i; */
+  /*@ assert \forall integer k; vig_allocator_member(a, i, k) && k != n ==>
+        (a->cells[k].prev == -1 <==> k == a->oldest); */
+  /*@ assert \forall integer k; vig_allocator_member(a, i, k) && k != n ==>
+        vig_allocator_prev_ok(a, i, k); */
+  /*@ assert n != -1 ==> vig_allocator_prev_ok(a, i, n); */
   /*@ assert vig_allocator_list_prev(a, i); */
   /*@ assert vig_allocator_list_stamps(a, i) && vig_allocator_list_clock(a, i); */
 }
@@ -171,19 +206,21 @@ static void list_unlink(struct vig_allocator *a, uint32_t i) {
     ensures vig_allocator_list(a, -1);
 */
 static void list_append(struct vig_allocator *a, uint32_t i) {
-  int64_t last = a->newest;
+  int32_t last = a->newest;
+  /* Stamps and times do not change here (only links do): i's are the largest. */
+  /*@ assert vig_allocator_list_stamps(a, -1) && vig_allocator_list_clock(a, -1); */
   /*@ assert last != -1 ==> vig_allocator_member(a, i, last) && last != i &&
         a->cells[last].next == -1; */
   /*@ assert \forall integer j; vig_allocator_member(a, i, j) ==>
         a->cells[j].stamp <= a->cells[a->newest].stamp; */
-  a->cells[i].prev = (int32_t)last;
+  a->cells[i].prev = last;
   a->cells[i].next = -1;
   if (last == -1) {
-    a->oldest = i;
+    a->oldest = (int32_t)i;
   } else {
     a->cells[last].next = (int32_t)i;
   }
-  a->newest = i;
+  a->newest = (int32_t)i;
   /*@ assert \forall integer k; 0 <= k < a->capacity && k != i && k != last ==>
         a->cells[k].next == \at(a->cells[k].next, Pre); */
   /*@ assert \forall integer k; 0 <= k < a->capacity && k != i ==>
@@ -212,7 +249,7 @@ static void list_append(struct vig_allocator *a, uint32_t i) {
 */
 static void stamp_now(struct vig_allocator *a, uint32_t i, uint64_t now) {
   a->cells[i].time = now;
-  a->cells[i].stamp = (uint64_t)a->clock;
+  a->cells[i].stamp = a->clock;
   a->clock = a->clock + 1;
   /*@ assert \forall integer j; 0 <= j < a->capacity && j != i ==>
         a->cells[j].stamp == \at(a->cells[j].stamp, Pre) &&
@@ -252,11 +289,12 @@ bool vig_allocator_allocate(struct vig_allocator *a, uint64_t now, uint32_t *ind
   uint32_t i = take_free(a);
   stamp_now(a, i, now);
   list_append(a, i);
+  /*@ assert vig_allocator_inv(a); */
   PROOF_LABEL(Before);
+  /* index_out is a uint32_t like the positions: the state is the same location by location, so the
+   * invariant carries over (vig_allocator_inv_unchanged). */
   *index_out = i;
-  /*@ assert a->count == \at(a->count, Before) && a->capacity == \at(a->capacity, Before); */
-  /*@ assert vig_allocator_perm(a); */
-  /*@ assert vig_allocator_list(a, -1); */
+  /*@ assert vig_allocator_unchanged{Before, Here}(a); */
   return true;
 }
 

@@ -18,11 +18,13 @@
  * sorted by stamp) without reasoning about reachability.
  *
  * Field types are chosen so that different kinds of data never share a C type (times and stamps
- * uint64_t, links int32_t, positions uint32_t, flags uint16_t, the allocator's own fields
- * int64_t): Frama-C WP's typed memory model then sees without reasoning that writing one kind
- * leaves the others unchanged. The flags are not uint8_t because packet bytes are: a caller that
- * writes a packet would otherwise have to show it leaves the flags unchanged (nf_state_kept in
- * generated code). Capacity is at most VIG_ALLOCATOR_MAX_CAPACITY (2^31 - 1).
+ * uint64_t, also the counter of stamps; links, also the list's ends, int32_t; positions uint32_t;
+ * flags uint16_t; capacity and count int64_t): Frama-C WP's typed memory model then sees without
+ * reasoning that writing one kind leaves the others unchanged (e.g. relinking the list visibly
+ * keeps the stamps, flags and counts, and stamping keeps the links). The flags are not uint8_t
+ * because packet bytes are: a caller that writes a packet would otherwise have to show it leaves
+ * the flags unchanged (nf_state_kept in generated code). Capacity is at most
+ * VIG_ALLOCATOR_MAX_CAPACITY (2^31 - 1).
  */
 #ifndef VIG_ALLOCATOR_H
 #define VIG_ALLOCATOR_H
@@ -45,9 +47,9 @@ struct vig_allocator_cell {
 struct vig_allocator {
   int64_t capacity;
   int64_t count;  /* allocated indexes */
-  int64_t oldest; /* head of the allocated list, -1 when empty */
-  int64_t newest; /* tail of the allocated list, -1 when empty */
-  int64_t clock;  /* the next stamp */
+  int32_t oldest; /* head of the allocated list, -1 when empty (a link, like prev and next) */
+  int32_t newest; /* tail of the allocated list, -1 when empty */
+  uint64_t clock; /* the next stamp (uint64_t like the stamps) */
   struct vig_allocator_cell *cells;
   uint32_t *order; /* free stack order[0 .. capacity-count-1] (top last), then allocated indexes */
 };
@@ -94,23 +96,28 @@ struct vig_allocator {
       (\forall integer j; vig_allocator_member(a, x, j) ==>
         a->cells[a->oldest].stamp <= a->cells[j].stamp <= a->cells[a->newest].stamp));
   // Forward links: each member's next is the member with the next larger stamp (-1 at newest).
+  // Stated member by member (vig_allocator_next_ok), so that a proof can take a member at a time;
+  // vig_allocator_next_link (member nx has the next larger stamp after member i's) does not read
+  // the links, so it carries over unchanged when a proof relinks the list.
+  predicate vig_allocator_next_link{L}(struct vig_allocator *a, integer x, integer i, integer nx) =
+    vig_allocator_member(a, x, nx) && a->cells[i].stamp < a->cells[nx].stamp &&
+    (\forall integer j; vig_allocator_member(a, x, j) && a->cells[j].stamp > a->cells[i].stamp ==>
+      a->cells[j].stamp >= a->cells[nx].stamp);
+  predicate vig_allocator_next_ok{L}(struct vig_allocator *a, integer x, integer i) =
+    (a->cells[i].next == -1 <==> i == a->newest) &&
+    (a->cells[i].next != -1 ==> vig_allocator_next_link(a, x, i, a->cells[i].next));
   predicate vig_allocator_list_next{L}(struct vig_allocator *a, integer x) =
-    \forall integer i; vig_allocator_member(a, x, i) ==>
-      (a->cells[i].next == -1 <==> i == a->newest) &&
-      (a->cells[i].next != -1 ==>
-        vig_allocator_member(a, x, a->cells[i].next) &&
-        a->cells[i].stamp < a->cells[a->cells[i].next].stamp &&
-        (\forall integer j; vig_allocator_member(a, x, j) && a->cells[j].stamp > a->cells[i].stamp
-  ==> a->cells[j].stamp >= a->cells[a->cells[i].next].stamp));
+    \forall integer i; vig_allocator_member(a, x, i) ==> vig_allocator_next_ok(a, x, i);
   // Backward links: each member's prev is the member with the next smaller stamp (-1 at oldest).
+  predicate vig_allocator_prev_link{L}(struct vig_allocator *a, integer x, integer i, integer pv) =
+    vig_allocator_member(a, x, pv) && a->cells[pv].stamp < a->cells[i].stamp &&
+    (\forall integer j; vig_allocator_member(a, x, j) && a->cells[j].stamp < a->cells[i].stamp ==>
+      a->cells[j].stamp <= a->cells[pv].stamp);
+  predicate vig_allocator_prev_ok{L}(struct vig_allocator *a, integer x, integer i) =
+    (a->cells[i].prev == -1 <==> i == a->oldest) &&
+    (a->cells[i].prev != -1 ==> vig_allocator_prev_link(a, x, i, a->cells[i].prev));
   predicate vig_allocator_list_prev{L}(struct vig_allocator *a, integer x) =
-    \forall integer i; vig_allocator_member(a, x, i) ==>
-      (a->cells[i].prev == -1 <==> i == a->oldest) &&
-      (a->cells[i].prev != -1 ==>
-        vig_allocator_member(a, x, a->cells[i].prev) &&
-        a->cells[a->cells[i].prev].stamp < a->cells[i].stamp &&
-        (\forall integer j; vig_allocator_member(a, x, j) && a->cells[j].stamp < a->cells[i].stamp
-  ==> a->cells[j].stamp <= a->cells[a->cells[i].prev].stamp));
+    \forall integer i; vig_allocator_member(a, x, i) ==> vig_allocator_prev_ok(a, x, i);
   // Stamps are distinct, and a later stamp has a time that is not earlier.
   predicate vig_allocator_list_stamps{L}(struct vig_allocator *a, integer x) =
     \forall integer i, j; vig_allocator_member(a, x, i) && vig_allocator_member(a, x, j) ==>
@@ -192,7 +199,12 @@ struct vig_allocator *vig_allocator_alloc(uint32_t capacity);
     requires \valid(index_out);
     requires \separated(index_out, a, a->cells + (0 .. a->capacity - 1),
                         a->order + (0 .. a->capacity - 1));
-    assigns a->count, a->clock, a->oldest, a->newest, a->cells[0 .. a->capacity - 1], *index_out;
+    assigns a->count, a->clock, a->oldest, a->newest, *index_out,
+      a->cells[0 .. a->capacity - 1].allocated,
+      a->cells[0 .. a->capacity - 1].time,
+      a->cells[0 .. a->capacity - 1].stamp,
+      a->cells[0 .. a->capacity - 1].prev,
+      a->cells[0 .. a->capacity - 1].next;
     ensures vig_allocator_inv(a);
     behavior full:
       assumes a->count == a->capacity;
@@ -201,7 +213,7 @@ struct vig_allocator *vig_allocator_alloc(uint32_t capacity);
     behavior not_full:
       assumes a->count < a->capacity;
       ensures \result && *index_out == \old(vig_allocator_next_free(a));
-      ensures !\old(vig_allocator_allocated(a, *index_out));
+      ensures !\old(vig_allocator_allocated(a, vig_allocator_next_free(a)));
       ensures vig_allocator_allocated(a, *index_out) && vig_allocator_time(a, *index_out) == now;
       ensures \forall integer j; vig_allocator_allocated(a, j) && j != *index_out ==>
         vig_allocator_stamp(a, j) < vig_allocator_stamp(a, *index_out);
@@ -217,7 +229,11 @@ bool vig_allocator_allocate(struct vig_allocator *a, uint64_t now, uint32_t *ind
 /*@ requires vig_allocator_inv(a) && vig_allocator_times_le(a, now);
     requires vig_allocator_can_stamp(a);
     requires vig_allocator_allocated(a, index);
-    assigns a->clock, a->oldest, a->newest, a->cells[0 .. a->capacity - 1];
+    assigns a->clock, a->oldest, a->newest,
+      a->cells[0 .. a->capacity - 1].time,
+      a->cells[0 .. a->capacity - 1].stamp,
+      a->cells[0 .. a->capacity - 1].prev,
+      a->cells[0 .. a->capacity - 1].next;
     ensures vig_allocator_inv(a);
     ensures vig_allocator_allocated(a, index) && vig_allocator_time(a, index) == now;
     ensures \forall integer j; vig_allocator_allocated(a, j) && j != index ==>
@@ -237,8 +253,11 @@ bool vig_allocator_is_allocated(const struct vig_allocator *a, uint32_t index);
 /* Frees allocated `index`: it goes on top of the free stack. */
 /*@ requires vig_allocator_inv(a);
     requires vig_allocator_allocated(a, index);
-    assigns a->count, a->oldest, a->newest, a->cells[0 .. a->capacity - 1],
-      a->order[0 .. a->capacity - 1];
+    assigns a->count, a->oldest, a->newest, a->order[0 .. a->capacity - 1],
+      a->cells[0 .. a->capacity - 1].allocated,
+      a->cells[0 .. a->capacity - 1].pos,
+      a->cells[0 .. a->capacity - 1].prev,
+      a->cells[0 .. a->capacity - 1].next;
     ensures vig_allocator_inv(a);
     ensures !vig_allocator_allocated(a, index);
     ensures vig_allocator_same_except{Old, Here}(a, index);
@@ -279,8 +298,11 @@ bool vig_allocator_oldest_expired(const struct vig_allocator *a, uint64_t now, u
     requires \valid(index_out);
     requires \separated(index_out, a, a->cells + (0 .. a->capacity - 1),
                         a->order + (0 .. a->capacity - 1));
-    assigns a->count, a->oldest, a->newest, a->cells[0 .. a->capacity - 1],
-      a->order[0 .. a->capacity - 1], *index_out;
+    assigns a->count, a->oldest, a->newest, a->order[0 .. a->capacity - 1], *index_out,
+      a->cells[0 .. a->capacity - 1].allocated,
+      a->cells[0 .. a->capacity - 1].pos,
+      a->cells[0 .. a->capacity - 1].prev,
+      a->cells[0 .. a->capacity - 1].next;
     ensures vig_allocator_inv(a);
     behavior expire:
       assumes a->count > 0 && now - vig_allocator_time(a, a->oldest) > expiration;
