@@ -180,6 +180,10 @@ bool vig_flow_table_add(struct vig_flow_table *t, const void *key, uint32_t hash
         vig_flow_table_entry(t, t->map->slots[s].value) &&
         vig_flow_table_slot_of(t, s, t->map->slots[s].value); */
   /*@ assert vig_flow_table_maps(t, (char *)key, hash, i); */
+  /* The frame: only record i and hashes[i] of the keys and hashes changed. */
+  /*@ assert vig_flow_table_data_same_outside{Pre, Here}(t, i); */
+  /*@ assert \forall integer x; 0 <= x < t->capacity && x != i ==>
+        t->hashes[x] == \at(t->hashes[x], Pre); */
   return true;
 }
 

@@ -85,6 +85,14 @@ struct vig_flow_table {
     \forall struct vig_flow_table *t, char *k, integer h, v;
       vig_flow_table_inv(t) && vig_flow_table_maps(t, k, h, v) ==> vig_map_maps(t->map, k, h, v);
 
+  // Between L1 and L2, every index other than i kept its key bytes and its hash: a caller holding
+  // another entry's key (vig_flow_table_key) still reads the same bytes there.
+  predicate vig_flow_table_keys_same_except{L1, L2}(struct vig_flow_table *t, integer i) =
+    \forall integer x; 0 <= x < \at(t->capacity, L1) && x != i ==>
+      \at(t->hashes[x], L1) == \at(t->hashes[x], L2) &&
+      (\forall integer j; 0 <= j < \at(t->key_size, L1) ==>
+        \at(vig_flow_table_key_at(t, x)[j], L1) == \at(vig_flow_table_key_at(t, x)[j], L2));
+
   // A key argument: key_size readable bytes outside the table's own storage.
   predicate vig_flow_table_key_ok{L}(struct vig_flow_table *t, char *k) =
     \valid_read(k + (0 .. t->key_size - 1)) &&
@@ -109,13 +117,18 @@ struct vig_flow_table *vig_flow_table_alloc(uint32_t key_size, uint32_t capacity
 /*@ requires vig_flow_table_inv(t) && vig_allocator_times_le(t->alloc, now);
     assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1],
       t->map->order[0 .. t->map->table_size - 1],
-      t->alloc->count, t->alloc->oldest, t->alloc->newest, t->alloc->cells[0 .. t->capacity - 1],
+      t->alloc->count, t->alloc->oldest, t->alloc->newest,
+      t->alloc->cells[0 .. t->capacity - 1].allocated,
+      t->alloc->cells[0 .. t->capacity - 1].pos,
+      t->alloc->cells[0 .. t->capacity - 1].prev,
+      t->alloc->cells[0 .. t->capacity - 1].next,
       t->alloc->order[0 .. t->capacity - 1];
     ensures vig_flow_table_inv(t);
     ensures \forall integer i; 0 <= i < t->capacity ==>
       (vig_flow_table_entry(t, i) <==>
-        \old(vig_flow_table_entry(t, i)) && now - \old(vig_allocator_time(t->alloc, i)) <=
-   t->expiration); ensures \forall integer i; vig_flow_table_entry(t, i) ==>
+        \old(vig_flow_table_entry(t, i)) &&
+        now - \old(vig_allocator_time(t->alloc, i)) <= t->expiration);
+    ensures \forall integer i; vig_flow_table_entry(t, i) ==>
       vig_allocator_time(t->alloc, i) == \old(vig_allocator_time(t->alloc, i));
     ensures \result == \old(t->alloc->count) - t->alloc->count;
 */
@@ -143,23 +156,31 @@ bool vig_flow_table_find(const struct vig_flow_table *t, const void *key, uint32
     requires \valid(index_out) &&
       \separated(index_out, t, t->map, t->map->slots + (0 .. t->map->table_size - 1),
                  t->hashes + (0 .. t->capacity - 1), t->alloc,
-                 t->alloc->cells + (0 .. t->capacity - 1), t->alloc->order + (0 .. t->capacity -
-   1)); assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1], t->map->keys[0 ..
-   t->map->table_size * t->key_size - 1], t->map->order[0 .. t->map->table_size - 1],
+                 t->alloc->cells + (0 .. t->capacity - 1),
+                 t->alloc->order + (0 .. t->capacity - 1));
+    assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1],
+      t->map->keys[0 .. t->map->table_size * t->key_size - 1],
+      t->map->order[0 .. t->map->table_size - 1],
       t->keys->data[0 .. t->capacity * t->key_size - 1], t->hashes[0 .. t->capacity - 1],
       t->alloc->count, t->alloc->clock, t->alloc->oldest, t->alloc->newest,
-      t->alloc->cells[0 .. t->capacity - 1], *index_out;
+      t->alloc->cells[0 .. t->capacity - 1].allocated,
+      t->alloc->cells[0 .. t->capacity - 1].time,
+      t->alloc->cells[0 .. t->capacity - 1].stamp,
+      t->alloc->cells[0 .. t->capacity - 1].prev,
+      t->alloc->cells[0 .. t->capacity - 1].next, *index_out;
     ensures vig_flow_table_inv(t);
     behavior full:
       assumes t->alloc->count == t->capacity;
       ensures !\result;
       ensures vig_allocator_same_except{Old, Here}(t->alloc, -1);
+      ensures vig_flow_table_keys_same_except{Old, Here}(t, -1);
     behavior added:
       assumes t->alloc->count < t->capacity;
       ensures \result && *index_out == \old(vig_allocator_next_free(t->alloc));
       ensures vig_flow_table_maps(t, (char *)key, hash, *index_out);
       ensures vig_allocator_time(t->alloc, *index_out) == now;
       ensures vig_allocator_same_except{Old, Here}(t->alloc, *index_out);
+      ensures vig_flow_table_keys_same_except{Old, Here}(t, *index_out);
     complete behaviors;
     disjoint behaviors;
 */
@@ -181,7 +202,10 @@ const void *vig_flow_table_key(const struct vig_flow_table *t, uint32_t index);
     requires vig_allocator_can_stamp(t->alloc);
     requires vig_flow_table_entry(t, index);
     assigns t->alloc->clock, t->alloc->oldest, t->alloc->newest,
-      t->alloc->cells[0 .. t->capacity - 1];
+      t->alloc->cells[0 .. t->capacity - 1].time,
+      t->alloc->cells[0 .. t->capacity - 1].stamp,
+      t->alloc->cells[0 .. t->capacity - 1].prev,
+      t->alloc->cells[0 .. t->capacity - 1].next;
     ensures vig_flow_table_inv(t);
     ensures vig_flow_table_entry(t, index) && vig_allocator_time(t->alloc, index) == now;
     ensures vig_allocator_same_except{Old, Here}(t->alloc, index);
@@ -193,7 +217,11 @@ void vig_flow_table_refresh(struct vig_flow_table *t, uint32_t index, uint64_t n
     requires vig_flow_table_entry(t, index);
     assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1],
       t->map->order[0 .. t->map->table_size - 1],
-      t->alloc->count, t->alloc->oldest, t->alloc->newest, t->alloc->cells[0 .. t->capacity - 1],
+      t->alloc->count, t->alloc->oldest, t->alloc->newest,
+      t->alloc->cells[0 .. t->capacity - 1].allocated,
+      t->alloc->cells[0 .. t->capacity - 1].pos,
+      t->alloc->cells[0 .. t->capacity - 1].prev,
+      t->alloc->cells[0 .. t->capacity - 1].next,
       t->alloc->order[0 .. t->capacity - 1];
     ensures vig_flow_table_inv(t);
     ensures !vig_flow_table_entry(t, index);
