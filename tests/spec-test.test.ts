@@ -112,6 +112,22 @@ test("a NAT whose LAN ports are off by one disagrees, even though the index is r
   assert.is(first.device, 0);
 });
 
+test("a NAT that translates TCP replies to the wrong port: the report shows the output the spec expects next to the binary's", async () => {
+  const file = mutant("nat-tcp-reply-port", "    if (tcp !== undefined) tcp.dstPort = flow.srcPort;", "    if (tcp !== undefined) tcp.dstPort = flow.dstPort;");
+  const r = await vigorc(["test", path.relative(ROOT, file), natCapture, "--spec", "specs/nat.spec.ts", ...NAT_FLAGS]);
+  assert.is(r.exitCode, 1, r.stdout + r.stderr);
+  const report = r.stdout.slice(r.stdout.indexOf("DISAGREEMENT"));
+  const m = /output on device \d: \d+ bytes\n.*\n.*\n\s+TCP (\d+) -> (\d+) checksum.*\n[^]*?the spec expects: forward to device \d, with ipv4\.dst = [\d.]+, l4\.dstPort = (\d+).*\n\s+expected output \(open fields as the binary sent them\): \d+ bytes\n.*\n.*\n\s+TCP (\d+) -> (\d+) checksum/.exec(report);
+  assert.ok(m, report.slice(0, 3000));
+  const [, sentSrc, sentDst, specDst, expSrc, expDst] = m;
+  // The binary sent the flow's remote port back as the destination; the expected packet has the host's.
+  assert.is(sentDst, sentSrc);
+  assert.is(expSrc, sentSrc);
+  assert.is(expDst, specDst);
+  assert.ok(expDst !== sentDst);
+  assert.match(report, new RegExp(`tcp\\.dstPort: the binary sent ${sentDst}, the spec expects ${specDst}`));
+});
+
 test("a NAT that refreshes a flow before the spoof check disagrees (spoofed packets keep flows alive)", async () => {
   const file = wrongNatFile("refresh-before-spoof-check");
   const r = await specTest({ nfFile: file, capture: natCapture, specFile: path.join(ROOT, "specs/nat.spec.ts"), nfFlags: NAT_FLAGS });

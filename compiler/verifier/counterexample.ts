@@ -106,20 +106,22 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
   const tables = [...inp.tables.values()];
   // The trace binary's device MACs, so that the recorded output bytes are the binary's.
   small.push(Array.from({ length: MAX_DEVICES }, (_, d) => inp.deviceMac(b.val(d, 16)).eq(b.val(traceDeviceMac(d), 64))));
-  const expiredCount = (t: (typeof tables)[number]) =>
-    t.touched
-      .map((i, k) => b.ite(b.and(t.alloc(i), inp.time.sub(t.time(i)).ugt(t.exp), ...t.touched.slice(0, k).map((j) => b.not(i.eq(j)))), b.val(1, 32), b.val(0, 32)))
-      .reduce((x, y) => x.add(y), b.val(0, 32));
-  // The size after the packet is what the binary's table will have: the entries replay seeds,
-  // minus the ones looked at that expire, plus the NF's add (the model alone may let untouched
-  // entries expire, which replay cannot mirror). NFs that remove entries drop this preference.
-  small.push(
-    tables.flatMap((t) => {
-      const added = goal.path.added.map((a) => b.ite(a.present, b.val(1, 32), b.val(0, 32)));
-      const after = goal.path.tables.get(t.name)?.size;
-      return after ? [after.eq([t.size, ...added].reduce((x, y) => x.add(y)).sub(expiredCount(t)))] : [];
-    }),
-  );
+  /** How many distinct indexes looked at in `t` satisfy `holds`. */
+  const countTouched = (t: (typeof tables)[number], holds: (i: BV) => B) =>
+    t.touched.map((i, k) => b.ite(b.and(holds(i), ...t.touched.slice(0, k).map((j) => b.not(i.eq(j)))), b.val(1, 32), b.val(0, 32))).reduce((x, y) => x.add(y), b.val(0, 32));
+  const expired = (t: (typeof tables)[number]) => (i: BV) => b.and(t.alloc(i), inp.time.sub(t.time(i)).ugt(t.exp));
+  const alive = (t: (typeof tables)[number]) => (i: BV) => b.and(t.alloc(i), inp.time.sub(t.time(i)).ule(t.exp));
+  // The model's size after expiry is a free term (at most the size): expiry as replay can seed it
+  // has the entries looked at expire by their times, and removes entries nobody looked at only when
+  // some time is old enough (now > expiration; replay seeds those fillers idle since time 0).
+  for (const t of tables) {
+    const left = prover.interp.ops.expire(t, inp.time).size;
+    const gone = countTouched(t, expired(t));
+    small.unshift([left.uge(countTouched(t, alive(t))), left.add(gone).ule(t.size), b.or(left.add(gone).eq(t.size), inp.time.ugt(t.exp))]);
+  }
+  // Preferably no entry nobody looked at expires (replay's fillers then are all fresh, and the
+  // binary's next add takes the index replay puts on top of its free stack).
+  small.push(tables.map((t) => prover.interp.ops.expire(t, inp.time).size.add(countTouched(t, expired(t))).eq(t.size)));
   // A flood is only visible on the binary with at least 3 devices (1: nobody to send to; 2: one copy).
   if (goal.path.action.kind === "flood") small.push([inp.deviceCount.uge(b.val(3, 16))]);
   small.push([inp.len.ule(b.val(128, 16))]);
@@ -131,10 +133,7 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
   // Realizable sizes: the distinct allocated indexes looked at fit in the size, and the distinct
   // free ones below the capacity fit in what the size leaves free.
   for (const t of tables) {
-    const terms = t.touched;
-    const count = (holds: (i: BV) => B) =>
-      terms.map((i, k) => b.ite(b.and(holds(i), ...terms.slice(0, k).map((j) => b.not(i.eq(j)))), b.val(1, 32), b.val(0, 32))).reduce((x, y) => x.add(y));
-    if (terms.length > 0) small.unshift([count((i) => t.alloc(i)).ule(t.size), count((i) => b.and(b.not(t.alloc(i)), i.ult(t.cap))).add(t.size).ule(t.cap)]);
+    if (t.touched.length > 0) small.unshift([countTouched(t, (i) => t.alloc(i)).ule(t.size), countTouched(t, (i) => b.and(b.not(t.alloc(i)), i.ult(t.cap))).add(t.size).ule(t.cap)]);
   }
   // Least important: no entry looked at expires (the binary's add then takes the index replay
   // puts on top of its free stack, which is the one recorded).

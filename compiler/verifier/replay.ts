@@ -8,7 +8,9 @@
  * so dummy entries are added up to the highest index needed, each recorded entry replaces its dummy
  * in time order (that gives the age order), and the remaining dummies are removed last, the one the
  * NF's next add must get removed last of all. Entries the verifier did not look at (the table holds
- * `size` entries) are filler keys that cannot match the packet.
+ * `size` entries) are filler keys that cannot match the packet: fresh (refreshed at the packet's
+ * time), except as many as the model's expiry removes besides the entries looked at, which are
+ * idle since time 0 (idleFillers).
  *
  * Exit: 1 reproduced (the binary violates the spec, or for an obligation/property counterexample,
  * does exactly what the verifier recorded), 0 not reproduced, 2 bad input, 3 internal error.
@@ -27,6 +29,8 @@ import { compileNf, formatDiagnostic } from "../frontend/index.ts";
 import type { NfModule, RecordDecl } from "../ir/ir.ts";
 import type { Counterexample, CxEntry, CxTable, CxTableAfter } from "./counterexample.ts";
 import { decodePacket } from "./report.ts";
+import { expectedBytes } from "./spec-test.ts";
+import { any, type Rewrite } from "../../specs/lib/spec.ts";
 
 /** A table as the binary left it: entries by index, and its size. */
 interface TableDump {
@@ -222,18 +226,21 @@ export function statePlan(cx: Counterexample, nf: NfModule): { text: string; sum
     const fillers: number[] = [];
     for (let i = 0; fillers.length < t.size - t.entries.length && i < t.capacity; i++) if (!reserved.has(i)) fillers.push(i);
     const top = Math.max(-1, ...reserved, ...fillers) + 1;
+    const idle = idleFillers(cx, t) ?? 0;
+    const fillerTime = (k: number) => (k < idle ? 0n : now);
     for (const e of t.entries) if (BigInt(e.time) < t0) t0 = BigInt(e.time);
+    if (idle > 0) t0 = 0n;
     const dummies = Array.from({ length: top }, (_, i) => ({ i, key: freshKey() }));
     for (const d of dummies) dummyPhase.push(`add ${name} TIME0 ${d.i} ${d.key.join(" ")}`);
     for (const e of t.entries) items.push({ table: name, index: e.index, time: BigInt(e.time), key: values(e.key) });
-    for (const i of fillers) items.push({ table: name, index: i, time: now, key: freshKey() });
+    fillers.forEach((i, k) => items.push({ table: name, index: i, time: fillerTime(k), key: freshKey() }));
     const taken = new Set([...t.entries.map((e) => e.index), ...fillers]);
     const leftover = dummies.map((d) => d.i).filter((i) => !taken.has(i) && i !== next);
     for (const i of leftover) tail.push(`remove ${name} ${i}`);
     if (next !== undefined && next < top && !taken.has(next)) tail.push(`remove ${name} ${next}`);
     summary.push(
-      `'${name}': ${t.entries.length} entr${t.entries.length === 1 ? "y" : "ies"} as recorded` +
-        (fillers.length > 0 ? ` + ${fillers.length} filler${fillers.length === 1 ? "" : "s"} (size ${t.size})` : "") +
+      `'${name}': ${entries(t.entries.length)} as recorded` +
+        (fillers.length > 0 ? ` + ${fillers.length} filler${fillers.length === 1 ? "" : "s"} (size ${t.size}${idle > 0 ? `; ${idle} of them idle since time 0, which expiry removes as in the model` : ""})` : "") +
         `, capacity ${t.capacity}` +
         (next !== undefined ? `, next add index ${next}` : ""),
     );
@@ -243,6 +250,34 @@ export function statePlan(cx: Counterexample, nf: NfModule): { text: string; sum
   for (const it of items) lines.push(`remove ${it.table} ${it.index}`, `add ${it.table} ${it.time} ${it.index} ${it.key.join(" ")}`);
   lines.push(...tail);
   return { text: lines.join("\n") + "\n", summary };
+}
+
+/** How many of the entries looked at are idle for longer than the expiration at the packet's time. */
+function expiredEntries(cx: Counterexample, t: CxTable): number {
+  return t.entries.filter((e) => BigInt(cx.time) - BigInt(e.time) > BigInt(t.expiration)).length;
+}
+
+/**
+ * How many filler entries (those the verifier did not look at) replay seeds idle since time 0, so
+ * that expiry at the packet's time leaves the model's size after expiry: the model's expiry may
+ * remove entries nobody looked at. Undefined when no seeding gives that size (more entries gone
+ * than there are fillers, fewer than the entries looked at that expire, or fillers that cannot be
+ * idle long enough because the packet's time is within the expiration).
+ */
+export function idleFillers(cx: Counterexample, t: CxTable): number | undefined {
+  if (t.sizeAfterExpiry === undefined) return 0;
+  const idle = t.size - t.sizeAfterExpiry - expiredEntries(cx, t);
+  if (idle < 0 || idle > t.size - t.entries.length || (idle > 0 && BigInt(cx.time) <= BigInt(t.expiration))) return undefined;
+  return idle;
+}
+
+/** A key given as its record's field values in declaration order, for a human (addresses dotted). */
+function formatKey(rec: RecordDecl, values: string[]): string {
+  return rec.fields.map((f, i) => `${f.name}=${/ip$/i.test(f.name) ? formatIpv4(Number(values[i])) : values[i]}`).join(" ");
+}
+
+function entries(n: number): string {
+  return `${n} entr${n === 1 ? "y" : "ies"}`;
 }
 
 function recordOf(nf: NfModule, table: string): RecordDecl {
@@ -279,37 +314,28 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
 function tableDiffs(name: string, rec: RecordDecl, got: TableDump | undefined, want: CxTableAfter | undefined): string[] {
   if (!got || !want) return [];
   const out: string[] = [];
-  if (got.size !== want.size) out.push(`'${name}' has ${got.size} entries, not ${want.size}`);
+  if (got.size !== want.size) out.push(`'${name}' has ${entries(got.size)}, not ${want.size}`);
   for (const [idx, w] of Object.entries(want.at)) {
     const g = got.entries.get(Number(idx));
-    const key = (k: string[]) => rec.fields.map((f, i) => `${f.name}=${k[i]}`).join(" ");
-    if (w === null && g) out.push(`'${name}'[${idx}] holds ${key(g.key)} (time ${g.time}), should be free`);
+    if (w === null && g) out.push(`'${name}'[${idx}] holds ${formatKey(rec, g.key)} (time ${g.time}), should be free`);
     else if (w !== null && !g) out.push(`'${name}'[${idx}] is free, should hold an entry with time ${w.time}`);
     else if (w !== null && g) {
       const wk = rec.fields.map((f) => w.key[f.name]!);
-      if (wk.join() !== g.key.join()) out.push(`'${name}'[${idx}] holds ${key(g.key)}, should hold ${key(wk)}`);
+      if (wk.join() !== g.key.join()) out.push(`'${name}'[${idx}] holds ${formatKey(rec, g.key)}, should hold ${formatKey(rec, wk)}`);
       if (w.time !== g.time) out.push(`'${name}'[${idx}] has time ${g.time}, should have ${w.time}`);
     }
   }
   return out;
 }
 
-/** The output packet the spec expects: the input with the spec's fields written (checksums updated as the DSL does). */
-function expectedOutput(input: Uint8Array, got: Uint8Array | undefined, fields: Record<string, string>): { bytes?: Uint8Array; problem?: string } {
-  const p = new Packet(new Uint8Array(input));
-  const g = got ? new Packet(new Uint8Array(got)) : undefined;
+/** The rewrite a counterexample records the spec stating ("ipv4.src" -> decimal value or "any"), as the spec's Rewrite. */
+function rewriteOf(fields: Record<string, string>, checksumsValid: boolean | undefined): Rewrite {
+  const groups: Record<string, Record<string, bigint | typeof any>> = {};
   for (const [name, value] of Object.entries(fields)) {
     const [group, field] = name.split(".") as [string, string];
-    const hdr = (pk: Packet | undefined): Record<string, unknown> | undefined =>
-      pk === undefined ? undefined : ((group === "l4" ? (pk.tcp() ?? pk.udp()) : group === "ethernet" ? pk.ethernet() : group === "ipv4" ? pk.ipv4() : group === "tcp" ? pk.tcp() : pk.udp()) as unknown as Record<string, unknown> | undefined);
-    const h = hdr(p);
-    if (h === undefined) return { problem: `the spec rewrites ${name}, which the packet lacks` };
-    const v = value === "any" ? hdr(g)?.[field] : typeof h[field] === "bigint" ? BigInt(value) : Number(value);
-    if (v === undefined) return { problem: `the output lacks ${name}` };
-    if (typeof v === "number" && (v < 0 || !Number.isSafeInteger(v))) return { problem: `the spec's ${name} = ${value} does not fit the field` };
-    h[field] = v;
+    (groups[group] ??= {})[field] = value === "any" ? any : BigInt(value);
   }
-  return { bytes: p.data };
+  return { ...groups, ...(checksumsValid ? { checksums: "valid" } : {}) } as Rewrite;
 }
 
 function describe(action: string, device: number | undefined): string {
@@ -333,8 +359,8 @@ function report(cx: Counterexample, cxFile: string, binary: string, seeded: stri
     const rec = recordOf(nf, name);
     const at = Object.keys(cx.state[name]?.after.at ?? {}).map(Number);
     const shown = [...t.entries].filter(([i]) => at.includes(i));
-    log(`    state '${name}' after: ${t.size} entr${t.size === 1 ? "y" : "ies"}${shown.length > 0 ? "; at the recorded indexes:" : ""}`);
-    for (const [i, e] of shown) log(`      [${i}] ${rec.fields.map((f, k) => `${f.name}=${/ip$/i.test(f.name) ? formatIpv4(Number(e.key[k])) : e.key[k]}`).join(" ")} time ${e.time}`);
+    log(`    state '${name}' after: ${entries(t.size)}${shown.length > 0 ? "; at the recorded indexes:" : ""}`);
+    for (const [i, e] of shown) log(`      [${i}] ${formatKey(rec, e.key)} time ${e.time}`);
   }
 
   // Against what the verifier recorded of the NF.
@@ -352,30 +378,26 @@ function report(cx: Counterexample, cxFile: string, binary: string, seeded: stri
     const flood2 = exp.action === "flood" && r.action === "forward" && cx.deviceCount === 2 && r.device !== cx.device;
     if (!flood2 && (r.action !== exp.action || (exp.action === "forward" && r.device !== exp.device))) specDiffs.push(`action: ${describe(r.action, r.device)} instead of ${describe(exp.action, exp.device)}`);
     else if (exp.action !== "drop" && exp.fields) {
-      const want = expectedOutput(input, r.output, exp.fields);
-      if (want.problem) specDiffs.push(want.problem);
+      const want = expectedBytes(new Packet(input), rewriteOf(exp.fields, exp.checksumsValid), r.output);
+      if (want.problems.length > 0) specDiffs.push(...want.problems);
       else if (!sameBytes(r.output, want.bytes)) {
         specDiffs.push("output bytes differ from the expected ones");
-        log(`    expected output ${decodePacket(want.bytes!).join("\n    ")}`);
+        log(`    expected output (open fields as the binary sent them) ${decodePacket(want.bytes).join("\n    ")}`);
       }
     }
     for (const [name, t] of Object.entries(exp.state ?? {})) specDiffs.push(...tableDiffs(name, recordOf(nf, name), r.tables.get(name), t));
   }
 
-  // What the binary can mirror: expiry removes the seeded entries idle for too long (fillers are
-  // fresh). A model that also lets entries nobody looked at expire describes no concrete run.
-  const unfaithful = Object.entries(cx.state).filter(([, t]) => {
-    if (t.sizeAfterExpiry === undefined) return false;
-    const expired = t.entries.filter((e) => BigInt(cx.time) - BigInt(e.time) > BigInt(t.expiration)).length;
-    return t.sizeAfterExpiry !== t.size - expired;
-  });
+  // What the binary can mirror: expiry removes the seeded entries idle for too long (see idleFillers).
+  const unfaithful = Object.entries(cx.state).filter(([, t]) => idleFillers(cx, t) === undefined);
   log("");
   if (unfaithful.length > 0) {
     const [name, t] = unfaithful[0]!;
+    const gone = expiredEntries(cx, t);
     console.log(
-      `NOT REPRODUCIBLE: in the verifier's model, expiry leaves ${t.sizeAfterExpiry} of the ${t.size} entries of '${name}', ` +
-        `but the entries it looked at leave ${t.size - t.entries.filter((e) => BigInt(cx.time) - BigInt(e.time) > BigInt(t.expiration)).length}: ` +
-        `the counterexample relies on entries nobody looked at expiring, which no run of the binary does (a verifier abstraction, not a bug shown).`,
+      `NOT REPRODUCIBLE: in the verifier's model, expiry leaves ${t.sizeAfterExpiry} of the ${t.size} entries of '${name}'; ` +
+        `the ${t.entries.length} entries it looked at leave ${t.entries.length - gone}, and no times of the ${t.size - t.entries.length} others give that ` +
+        `at time ${cx.time} with expiration ${t.expiration} (a verifier abstraction, not a bug shown).`,
     );
     return EXIT.ok;
   }

@@ -67,6 +67,8 @@ export interface Disagreement {
   input: Uint8Array;
   sent: Sent[];
   expected: Expected<object>;
+  /** The packet the spec expects sent (open fields as the binary sent them, or as in the input when it sent nothing). */
+  expectedOutput?: Uint8Array;
   differences: string[];
   /** Entries of the spec's state the spec read for this packet. */
   lookedAt: LookedAt[];
@@ -350,11 +352,19 @@ function checksumDifferences(input: Packet, out: Uint8Array): string[] {
   return diffs;
 }
 
-/** The bytes the spec expects (its concrete rewrites applied) and which bytes are not compared. */
-function expectedBytes(input: Packet, rewrite: Rewrite): { bytes: Uint8Array; ignored: boolean[]; problems: string[] } {
-  const bytes = new Uint8Array(input.data);
-  const ignored = new Array<boolean>(bytes.length).fill(false);
+/**
+ * The output the spec expects for `input`: its stated fields written through the dsl's header
+ * setters (which update the checksums as an NF's writes do, RFC 1624), the checksums then put back
+ * unless the spec says checksums: "valid"; and which bytes are not compared ("any" fields, and the
+ * checksums when "valid": checksumDifferences checks those). An "any" field takes the value the
+ * binary sent (`sent`, for showing the expected packet), else keeps the input's.
+ */
+export function expectedBytes(input: Packet, rewrite: Rewrite, sent?: Uint8Array): { bytes: Uint8Array; ignored: boolean[]; problems: string[] } {
+  const out = new Packet(new Uint8Array(input.data));
+  const ignored = new Array<boolean>(input.data.length).fill(false);
   const problems: string[] = [];
+  const header = (name: string): Record<string, unknown> | undefined =>
+    (name === "ethernet" ? out.ethernet() : name === "ipv4" ? out.ipv4() : name === "tcp" ? out.tcp() : out.udp()) as unknown as Record<string, unknown> | undefined;
   for (const [group, fields] of Object.entries(rewrite)) {
     if (group === "checksums" || fields === undefined || typeof fields !== "object") continue;
     for (const [field, value] of Object.entries(fields as Record<string, unknown>)) {
@@ -364,27 +374,31 @@ function expectedBytes(input: Packet, rewrite: Rewrite): { bytes: Uint8Array; ig
         problems.push(`the spec rewrites ${group}.${field} but the packet has no such header`);
         continue;
       }
+      let v: bigint;
       if (isAny(value)) {
         for (let i = 0; i < p.layout.bytes; i++) ignored[p.at + i] = true;
-        continue;
+        if (sent === undefined || sent.length !== input.data.length) continue;
+        v = readField(sent, p);
+      } else {
+        v = BigInt(value as number | bigint);
+        const bits = Math.min(p.layout.width, p.layout.bytes * 8);
+        if (v < 0n || v >= 1n << BigInt(bits)) {
+          problems.push(`the spec's value ${v} for ${p.name} does not fit in ${bits} bits`);
+          continue;
+        }
       }
-      const v = BigInt(value as number | bigint);
-      const bits = Math.min(p.layout.width, p.layout.bytes * 8);
-      if (v < 0n || v >= 1n << BigInt(bits)) {
-        problems.push(`the spec's value ${v} for ${p.name} does not fit in ${bits} bits`);
-        continue;
-      }
-      for (let i = p.layout.bytes - 1, x = v; i >= 0; i--, x >>= 8n) bytes[p.at + i] = Number(x & 0xffn);
+      const h = header(p.name.split(".")[0]!)!;
+      h[field] = typeof h[field] === "bigint" ? v : Number(v);
     }
   }
-  if (rewrite.checksums === "valid") {
-    const s = headerStarts(input);
-    const skip = (at: number) => (ignored[at] = ignored[at + 1] = true);
-    if (s.ipv4 !== undefined) skip(IPV4_OFFSET + IPV4_CHECKSUM_OFFSET);
-    if (s.tcp !== undefined) skip(s.tcp + TCP_CHECKSUM_OFFSET);
-    else if (s.udp !== undefined) skip(s.udp + UDP_CHECKSUM_OFFSET);
+  const s = headerStarts(input);
+  const checksumAt = [s.ipv4 !== undefined ? IPV4_OFFSET + IPV4_CHECKSUM_OFFSET : undefined, s.tcp !== undefined ? s.tcp + TCP_CHECKSUM_OFFSET : s.udp !== undefined ? s.udp + UDP_CHECKSUM_OFFSET : undefined];
+  for (const at of checksumAt) {
+    if (at === undefined) continue;
+    if (rewrite.checksums === "valid") ignored[at] = ignored[at + 1] = true;
+    else out.data.set(input.data.subarray(at, at + 2), at);
   }
-  return { bytes, ignored, problems };
+  return { bytes: out.data, ignored, problems };
 }
 
 /**
@@ -709,7 +723,9 @@ export async function specTest(opts: SpecTestOptions): Promise<SpecTestResult> {
         for (let k = n - 1; k >= 0 && packets[k]!.timeNs === p.timeNs; k--) shared++;
         for (let k = n + 1; k < packets.length && packets[k]!.timeNs === p.timeNs; k++) shared++;
         const tables = Object.entries(state).map(([name, t]) => ({ name, size: t.size, indexes: t.entries().map((e) => e.index).sort((a, b) => a - b).slice(0, SHOWN_INDEXES) }));
-        result.first.push({ packet: n + 1, timeNs: p.timeNs, device: p.device, input: p.data, sent, expected: r.expected, differences: diffs, lookedAt, tables, sharedTimestamp: shared });
+        const want = r.expected.action === "drop" ? undefined : expectedBytes(input, r.expected.rewrite, sent[0]?.data);
+        const expectedOutput = want !== undefined && want.problems.length === 0 ? want.bytes : undefined;
+        result.first.push({ packet: n + 1, timeNs: p.timeNs, device: p.device, input: p.data, sent, expected: r.expected, expectedOutput, differences: diffs, lookedAt, tables, sharedTimestamp: shared });
       }
     }
     state = r.expected.state ?? state;
@@ -745,6 +761,10 @@ export function formatDisagreement(d: Disagreement, deviceCount: number): string
   lines.push(`  the binary: ${describeSent(d.sent, d.device, deviceCount)}`);
   for (const s of d.sent.slice(0, 1)) lines.push(`    output on device ${s.device}: ${decodePacket(s.data).join("\n    ")}`);
   lines.push(`  the spec expects: ${describeExpected(d.expected)}`);
+  if (d.expectedOutput) {
+    const open = d.sent.length > 0 ? "open fields as the binary sent them" : "open fields as in the input";
+    lines.push(`    expected output (${open}): ${decodePacket(d.expectedOutput).join("\n    ")}`);
+  }
   lines.push("  what differs:");
   for (const x of d.differences) lines.push(`    - ${x}`);
   if (d.sharedTimestamp > 0) {

@@ -25,7 +25,11 @@ export const WRONG_NATS: readonly WrongNat[] = [
   {
     name: "full-table-borrows-port",
     bug: "when the table is full, a new flow borrows index 0's port instead of being dropped: its packets leave with another flow's external port",
-    edits: [["      if (index === undefined) return drop();", "      if (index === undefined) index = 0;"]],
+    // Not `index = 0` in the full-table branch: codegen cannot assign a plain value to an option local yet.
+    edits: [
+      ["      if (index === undefined) return drop();\n", ""],
+      ["    const externalPort: u16 = cfg.startPort + index;", "    const externalPort: u16 = cfg.startPort + (index === undefined ? 0 : index);"],
+    ],
   },
   {
     name: "lan-back-to-input-device",
