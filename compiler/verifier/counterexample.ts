@@ -145,17 +145,26 @@ async function replayFriendlyModel(prover: Prover, goal: Goal): Promise<Model<"m
     for (const c of goal.path.pc) prover.solver.add(c);
     for (const c of goal.assume ?? []) prover.solver.add(c);
     prover.solver.add(b.not(goal.cond));
+    // The answer is the model of the last satisfiable check.
+    let model: Model<"main"> | undefined;
+    const check = async () => {
+      const r = await prover.solver.check();
+      if (r === "sat") model = prover.solver.model();
+      return r;
+    };
     prover.solver.push();
     for (const g of small) for (const c of g) prover.solver.add(c);
-    if ((await prover.solver.check()) === "sat") return prover.solver.model();
+    if ((await check()) === "sat") return model!;
     prover.solver.pop();
     for (const g of small) {
       prover.solver.push();
       for (const c of g) prover.solver.add(c);
-      if ((await prover.solver.check()) !== "sat") prover.solver.pop();
+      if ((await check()) !== "sat") prover.solver.pop();
     }
-    if ((await prover.solver.check()) !== "sat") throw new Error("the counterexample disappeared");
-    return prover.solver.model();
+    if (model !== undefined) return model;
+    const r = await check();
+    if (r !== "sat") throw new Error(`the counterexample disappeared (Z3 now says ${r} of the failed goal)`);
+    return model!;
   } finally {
     // Back to the prover's base level (every push above is undone).
     while (prover.solver.numScopes() > baseScopes) prover.solver.pop();
