@@ -2,8 +2,8 @@
  * The "c" stage: generated NF code (nf_process, the record key and hash functions) proven free of
  * runtime errors by Frama-C WP + RTE against the accessors' and packet.h's contracts, packet.h
  * proven against its own, and planted bugs rejected with their C and TypeScript lines. What the
- * stage assumes (the accessors' contracts, `nf_state_kept`) and the known gaps are listed in
- * compiler/verifier/c-stage.ts and compiler/codegen/README.md.
+ * stage assumes (the accessors' contracts) is listed in compiler/verifier/c-stage.ts and
+ * compiler/codegen/README.md.
  *
  * Cost: each function is proven once. The planted bugs are one-line mutations of the code vigorc
  * generates today (made at test time, so they never go stale), all planted in one copy of the NAT
@@ -31,34 +31,21 @@ test("NOP: generated code proven, with its real goal count", async () => {
 });
 
 /**
- * Goals of the generated NAT not always proven (also in compiler/codegen/README.md): the reads of the
- * per-device arrays at the end of nf_process (eth.src = ctx.deviceMac(out), eth.dst =
- * cfg.ethDest[out]). That `out` is below NF_MAX_DEVICES is proven there; the validity of the
- * env/cfg access after every branch and call of nf_process runs into the provers' timeout.
- */
-const NAT_KNOWN_GAPS = [
-  // Load-dependent: cvc4 proved it in 5.8 s of a 10 s (wall) timeout at load 12, timed out at 15.
-  { line: 87, goal: /unsigned_overflow/ },
-  { line: 103, goal: /mem_access/ },
-  { line: 104, goal: /mem_access/ },
-];
-
-/**
- * The whole NAT run (241 goals) takes ~10 min of wall time on a loaded 2-core machine (most of it
+ * The whole NAT run (242 goals) takes ~10 min of wall time on a loaded 2-core machine (most of it
  * WP's own simplifier), which alone would break CI's 20-minute budget: it runs with
  * VIGORC_FULL_PROOFS=1. CI still proves the NAT's call preconditions (the planted run below) and
  * packet.h, and NOP in full.
  */
 const FULL_PROOFS = process.env["VIGORC_FULL_PROOFS"] === "1";
 
-(FULL_PROOFS ? test : test.skip)("NAT: every goal of nf_process and the record key and hash functions proven, known gaps aside", async () => {
+(FULL_PROOFS ? test : test.skip)("NAT: every goal of nf_process (nf_state_kept included) and the record key and hash functions proven", async () => {
   const r = await runCStage({ nfFile: "nfs/nat.ts" });
   console.log(`    NAT: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
   for (const f of r.failures) console.log(`      ${f.file}:${f.line} (${f.cLocation}) ${f.message}`);
-  assert.ok(r.goals.total > 100, `goals: ${r.goals.total}`);
-  const unexpected = r.failures.filter((f) => !NAT_KNOWN_GAPS.some((g) => f.line === g.line && g.goal.test(f.message)));
-  assert.equal(unexpected, []);
-  assert.ok(r.goals.proven >= r.goals.total - NAT_KNOWN_GAPS.length, `${r.goals.proven}/${r.goals.total}`);
+  assert.ok(r.goals.total > 200, `goals: ${r.goals.total}`);
+  assert.equal(r.failures, []);
+  assert.equal(r.goals.proven, r.goals.total);
+  assert.ok(r.proven);
 });
 
 test("packet.h: every function proven against its contract", async () => {
@@ -109,7 +96,7 @@ async function plantInNat(): Promise<{ r: StageResult; cFile: string; lines: Rec
     await writeFile(cFile, planted);
     // Each planted bug breaks a callee's precondition: only those goals (WP's @requires) are proven;
     // the rest of nf_process is the NAT test's.
-    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], properties: ["@requires"] });
+    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], properties: ["@requires"], splitStrategy: false });
     console.log(`    planted NAT: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
     return { r, cFile, lines };
   } finally {

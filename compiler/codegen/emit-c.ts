@@ -21,9 +21,9 @@ const CONTEXT_PARAMS =
 const CONTEXT_ARGS = "st, cfg, env, pkt, len, device, time_ns";
 /**
  * ACSL name of every generated function's `ensures` that the state invariant and times bound still
- * hold on return (what the next packet assumes). The C stage selects goals by it.
+ * hold on return (what the next packet assumes), so that a failure names it.
  */
-export const STATE_KEPT = "nf_state_kept";
+const STATE_KEPT = "nf_state_kept";
 
 const STRUCTURE_C: Record<StructureDecl["kind"], { cType: string; header: string }> = {
   FlowTable: { cType: "flow_table", header: "flow_table.h" },
@@ -445,7 +445,6 @@ class CEmitter {
     const ensures: string[] = [];
     if (this.m.state.length > 0) {
       req.push("nf_state_inv(st) && nf_state_times_le(st, time_ns)");
-      // Named so the C stage can select it: see STATE_KEPT in compiler/verifier/c-stage.ts.
       ensures.push(`${STATE_KEPT}: nf_state_inv(st) && nf_state_times_le(st, time_ns)`);
     } else req.push("\\valid_read(st)");
     req.push("\\separated(pkt + (0 .. len - 1), cfg, env)");

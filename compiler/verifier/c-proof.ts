@@ -162,7 +162,8 @@ export async function proveC(opts: ProveCOptions): Promise<CProofResult> {
     const seconds = (Date.now() - started) / 1000;
     const counts = parseProved(log);
     if (run.exitCode !== 0 || counts === undefined) {
-      const noGoals = run.exitCode === 0 && /\[wp\] No proof obligations/.test(log);
+      // Nothing to prove (e.g. a partition of the goals that selects none): zero goals, not an error.
+      const noGoals = run.exitCode === 0 && /\[wp\] (No proof obligations|Warning: No goal generated)/.test(log);
       if (noGoals) return { proven: 0, total: 0, seconds, failures: [], log };
       return {
         proven: 0,

@@ -10,37 +10,29 @@
  * is written not to wrap, so any wrap is a codegen bug), and every callee's precondition met:
  * packet.h's access functions (how many bytes a present header guarantees) and the typed structure
  * accessors, whose contracts restate the runtime-c/structures contracts for the NF's records (e.g.
- * an index refreshed holds an entry, a key added is absent, times never go back).
+ * an index refreshed holds an entry, a key added is absent, times never go back). Each generated
+ * function also keeps the state: `nf_state_kept`, its promise that the state invariant and the
+ * times bound still hold on return (what the next packet's nf_process assumes), is proven too.
  *
  * What is assumed: the requires clause of nf_process (the shell's guarantees: a valid packet of
  * `len` bytes, device < device_count <= NF_MAX_DEVICES, config within its declared ranges and
  * constraints, structures of the declared capacities satisfying their invariants, apart from the
  * packet, config and environment, and no stored time later than time_ns), the contracts of
  * runtime-c/structures (proven by tests/c-proof-runtime.test.ts) and of packet.h (proven by
- * tests/c-proof-nf.test.ts), and by default:
- * - the accessors' contracts: proving them against the structures' contracts
- *   (VIGORC_PROVE_ACCESSORS=1) still leaves goals unproven (the state invariant after
- *   find/add/refresh/expire and some of the flow table's call preconditions);
- * - `nf_state_kept` (STATE_KEPT), each generated function's promise that the state invariant and
- *   times bound still hold on return (VIGORC_PROVE_STATE_KEPT=1). The provers time out on it
- *   because the structures' `uint8_t` flags share WP's typed-memory chunk with the packet, so each
- *   packet write makes them re-derive the invariant; with those flags as `uint32_t` (a local copy
- *   of the headers) the NAT's is proven in 0.2 s. See compiler/codegen/README.md.
- *
- * Not proven yet (known gaps in tests/c-proof-nf.test.ts): the NAT's two per-device reads after
- * nf_process's branches join (nat.ts:103-104; their index bound is proven, their validity goal is
- * beyond the provers' timeout).
+ * tests/c-proof-nf.test.ts), and by default the accessors' contracts: proving them against the
+ * structures' contracts (VIGORC_PROVE_ACCESSORS=1) still leaves goals unproven (the state invariant
+ * after find/add/refresh/expire and some of the flow table's call preconditions).
  *
  * Measured (tests/c-proof-nf.test.ts, see compiler/codegen/README.md for the figures and command).
  */
 import { mkdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { emitC, STATE_KEPT } from "../codegen/emit-c.ts";
+import { emitC } from "../codegen/emit-c.ts";
 import { compileNf, formatDiagnostic } from "../frontend/index.ts";
-import { proveC, type CGoalFailure } from "./c-proof.ts";
+import { proveC, type CGoalFailure, type CProofResult } from "./c-proof.ts";
 import type { StageFailure, StageResult } from "./stage.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -63,16 +55,16 @@ export interface CStageOptions {
    */
   proveAccessors?: boolean;
   /**
-   * Also prove that the generated functions keep the state invariant across their packet writes
-   * (the `nf_state_kept` ensures; default: only with VIGORC_PROVE_STATE_KEPT=1, not proven yet,
-   * see the header of this file).
-   */
-  proveStateKept?: boolean;
-  /**
    * Only goals of these properties (WP's -wp-prop: names or categories such as "@requires", the
    * preconditions of every call). Default: every goal of `functions`.
    */
   properties?: string[];
+  /**
+   * WP's split tactic (WP_STRATEGY) on goals the provers do not prove whole (default true). The
+   * planted-bug test turns it off: its goals are call preconditions, proven whole, and splitting
+   * the bugs' false goals only multiplies the time spent failing them.
+   */
+  splitStrategy?: boolean;
   /**
    * Reuse prover results from the WP cache (default true; VIGORC_WP_CACHE=off disables it). WP keys
    * each entry by a digest of the whole prover task (goal and hypotheses), the prover and its limits,
@@ -80,6 +72,14 @@ export interface CStageOptions {
    */
   cache?: boolean;
 }
+
+/**
+ * A goal the provers do not prove whole gets WP's split tactic: one subgoal per case of the
+ * branches it depends on. After nf_process's branches join, a goal such as the NAT's
+ * `cfg->ethDest[out]` (nat.ts:104) carries every branch's state updates at once and the provers time
+ * out on it; each branch's case alone is proven in well under a second.
+ */
+const WP_STRATEGY = ["-wp-auto", "wp:split"];
 
 /**
  * proveC arguments that make WP reuse prover results from its cache, kept next to the why3
@@ -144,16 +144,22 @@ export async function runCStage(opts: CStageOptions): Promise<StageResult> {
     }
     const cText = await readFile(cFile, "utf8");
     const functions = opts.functions ?? nfFunctions(cText, { accessors: opts.proveAccessors ?? process.env.VIGORC_PROVE_ACCESSORS === "1" });
-    const proveStateKept = opts.proveStateKept ?? process.env.VIGORC_PROVE_STATE_KEPT === "1";
-    const properties = [...(opts.properties ?? []), ...(proveStateKept ? [] : [`-${STATE_KEPT}`])];
-    const proof = await proveC({
-      files: [cFile],
-      includeDirs: INCLUDE_DIRS,
-      functions,
-      unsignedOverflow: true,
-      timeoutSeconds: opts.timeoutSeconds ?? 10,
-      extraArgs: [...(properties.length > 0 ? [`-wp-prop=${properties.join(",")}`] : []), ...(opts.cache === false ? [] : wpCacheArgs())],
-    });
+    const proof = await proveInParallel(
+      proofRuns(cText, functions, opts.properties),
+      (run) =>
+        proveC({
+          files: [cFile],
+          includeDirs: INCLUDE_DIRS,
+          functions: run.functions,
+          unsignedOverflow: true,
+          timeoutSeconds: opts.timeoutSeconds ?? 10,
+          extraArgs: [
+            ...(opts.splitStrategy === false ? [] : WP_STRATEGY),
+            ...(run.properties.length > 0 ? [`-wp-prop=${run.properties.join(",")}`] : []),
+            ...(opts.cache === false ? [] : wpCacheArgs()),
+          ],
+        }),
+    );
     if (proof.total === 0 && /\[wp\] Warning: No goal generated/.test(proof.log)) {
       // Nothing to check (e.g. NOP: no memory access, no arithmetic, no call).
       return { name: "c", proven: true, goals: { proven: 0, total: 0 }, seconds: (Date.now() - started) / 1000, failures: [] };
@@ -165,7 +171,7 @@ export async function runCStage(opts: CStageOptions): Promise<StageResult> {
       failures.push({ message: `${proof.total - proof.proven} goal(s) not proven (see frama-c log)`, file: opts.nfFile });
     return {
       name: "c",
-      proven: proof.total > 0 && proof.proven === proof.total,
+      proven: proof.total > 0 && proof.proven === proof.total && failures.length === 0,
       goals: { proven: proof.proven, total: proof.total },
       seconds: (Date.now() - started) / 1000,
       failures,
@@ -173,6 +179,53 @@ export async function runCStage(opts: CStageOptions): Promise<StageResult> {
   } finally {
     if (ownDir) await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** One Frama-C run of the stage: these functions, only these properties (none: all of them). */
+export interface ProofRun {
+  functions: string[];
+  properties: string[];
+}
+
+/**
+ * How the stage's goals are spread over Frama-C processes. Most of a run's time is WP's own
+ * simplifier (one process, one core) on the goals of the per-packet functions, whose paths carry
+ * every state update before the goal; the provers are a small share. So each per-packet function
+ * (nf_process and the NF's helpers, which take the state) is proven by two runs, its RTE guards
+ * and the rest (contracts, callees' preconditions), and the small functions (key bytes, hash) by
+ * one more; proveInParallel runs them side by side. With `properties`, one run.
+ */
+export function proofRuns(cText: string, functions: string[], properties?: string[]): ProofRun[] {
+  if (properties !== undefined) return [{ functions, properties }];
+  const perPacket = functions.filter((f) => new RegExp(`\\b${f}\\(struct nf_state \\*st, const struct nf_config \\*cfg`).test(cText));
+  const small = functions.filter((f) => !perPacket.includes(f));
+  return [
+    ...perPacket.flatMap((f) => [
+      { functions: [f], properties: ["rte"] },
+      { functions: [f], properties: ["-rte"] },
+    ]),
+    ...(small.length > 0 ? [{ functions: small, properties: [] }] : []),
+  ];
+}
+
+/**
+ * Runs `prove` on every run, as many at a time as the machine has cores, and adds up the goals
+ * (each goal belongs to exactly one run).
+ */
+async function proveInParallel(runs: ProofRun[], prove: (run: ProofRun) => Promise<CProofResult>): Promise<CProofResult> {
+  const results: CProofResult[] = new Array<CProofResult>(runs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < runs.length; i = next++) results[i] = await prove(runs[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), runs.length) }, worker));
+  return {
+    proven: results.reduce((n, r) => n + r.proven, 0),
+    total: results.reduce((n, r) => n + r.total, 0),
+    seconds: Math.max(0, ...results.map((r) => r.seconds)),
+    failures: results.flatMap((r) => r.failures),
+    log: results.map((r) => r.log).join("\n"),
+  };
 }
 
 function toStageFailure(f: CGoalFailure, cFile: string, cText: string, nfFile: string): StageFailure {
