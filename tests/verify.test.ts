@@ -36,6 +36,17 @@ test("NOP is proven against specs/nop.spec.ts (--json shape)", async () => {
   assert.ok(spec && spec.proven && spec.goals.total > 0 && spec.goals.proven === spec.goals.total);
 });
 
+test("a z3 WebAssembly trap reruns verify in a fresh process; a trap in every run is an internal error (exit 3)", async () => {
+  const once = await execa("node", [path.join(ROOT, "bin/vigorc.js"), "verify", "nfs/nop.ts", "--no-c", "--json"], { cwd: ROOT, reject: false, timeout: 300_000, env: { VIGORC_INJECT_Z3_TRAP: "once" } });
+  assert.is(once.exitCode, 0, once.stderr);
+  assert.match(once.stderr, /z3 \(WebAssembly\) crashed .*verifying again in a fresh process \(run 2 of 3\)/);
+  assert.ok(specStage(once.stdout).proven);
+  const always = await execa("node", [path.join(ROOT, "bin/vigorc.js"), "verify", "nfs/nop.ts", "--no-c", "--json"], { cwd: ROOT, reject: false, timeout: 300_000, env: { VIGORC_INJECT_Z3_TRAP: "always" } });
+  assert.is(always.exitCode, 3, always.stderr);
+  assert.match(always.stderr, /internal error: z3 \(WebAssembly\) crashed in 3 runs out of 3/);
+  assert.is(always.stdout, "");
+});
+
 test("a NOP that sends frames back out of their input device is disproven", async () => {
   const r = await vigorc(["verify", "tests/fixtures/verify/nop-reflects.ts", "--spec", "specs/nop.spec.ts", "--no-c"]);
   assert.is(r.exitCode, 1, r.stdout + r.stderr);

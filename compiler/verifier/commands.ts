@@ -3,6 +3,7 @@ import { parseArgs, UsageError } from "../cli/main.ts";
 import { runCStage } from "./c-stage.ts";
 import { formatCounterexample } from "./report.ts";
 import { BadInput, formatDiagnostics, TRUSTED_BASE, verifyNf, type VerifyResult } from "./verify.ts";
+import { isWasmTrap, rerunOnZ3Trap } from "./z3.ts";
 
 /** The programmatic entry point is verifyNf in ./verify.ts (kept out of this module, whose exports are commands). */
 
@@ -11,6 +12,7 @@ export async function verify(args: string[]): Promise<number> {
   const nfFile = positional[0];
   if (!nfFile) throw new UsageError("missing NF file: vigorc verify <nf.ts> [--spec FILE] [--property FILE|NAME]... [--json]");
   const json = options.has("--json");
+  const onZ3Trap = rerunOnZ3Trap("verify");
   let r: VerifyResult;
   try {
     r = await verifyNf({
@@ -26,6 +28,7 @@ export async function verify(args: string[]): Promise<number> {
       console.error(`vigorc verify: ${e.message}`);
       return 2;
     }
+    if (isWasmTrap(e)) onZ3Trap(e);
     throw e;
   }
   if (!options.has("--no-c")) {

@@ -2,6 +2,7 @@
  * The one Z3 context of the process (z3-solver allows one per process): created on first use and
  * reused by every verification in the process, with small helpers for fixed-width arithmetic.
  */
+import { spawnSync } from "node:child_process";
 import { init, type Arith, type Bool, type BitVec, type Context, type Expr } from "z3-solver";
 
 export type Z = Context<"main">;
@@ -99,4 +100,44 @@ export function isTrue(b: B): boolean {
 }
 export function isFalse(b: B): boolean {
   return current !== undefined && current.isFalse(b);
+}
+
+/** How many times `vigorc verify` runs in all when z3's WebAssembly module traps (see rerunOnZ3Trap). */
+export const Z3_ATTEMPTS = 3;
+
+export function isWasmTrap(e: unknown): e is Error {
+  return e instanceof WebAssembly.RuntimeError || (e instanceof Error && e.name === "RuntimeError");
+}
+
+/**
+ * z3-solver's WebAssembly build sometimes traps ("memory access out of bounds") in the middle of a
+ * long run (seen about once in five CI runs of the full NAT; the same run passes when repeated,
+ * and the heap is far below its 2 GiB limit). After a trap the module is unusable and the process
+ * has the one z3 context it may have, so the command starts again in a fresh process, at most
+ * Z3_ATTEMPTS runs in all; a trap that repeats is reported as an internal error (exit 3). Nothing
+ * is lost: results are printed only at the end of a run, progress goes to stderr.
+ * Returns the handler, for a trap that surfaces as a rejected promise the caller catches.
+ * VIGORC_INJECT_Z3_TRAP=once|always plants a trap (tests of this path).
+ */
+export function rerunOnZ3Trap(command: string): (e: unknown) => void {
+  const attempt = Number(process.env["VIGORC_Z3_ATTEMPT"] ?? "1");
+  const onTrap = (e: unknown): void => {
+    if (!isWasmTrap(e)) throw e;
+    if (attempt >= Z3_ATTEMPTS) {
+      console.error(`vigorc ${command}: internal error: z3 (WebAssembly) crashed in ${attempt} runs out of ${Z3_ATTEMPTS}: ${e.message}`);
+      process.exit(3);
+    }
+    console.error(`vigorc ${command}: z3 (WebAssembly) crashed (${e.message}); verifying again in a fresh process (run ${attempt + 1} of ${Z3_ATTEMPTS})`);
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, VIGORC_Z3_ATTEMPT: String(attempt + 1) } });
+    process.exit(r.status ?? 3);
+  };
+  process.on("uncaughtException", onTrap);
+  process.on("unhandledRejection", onTrap);
+  const inject = process.env["VIGORC_INJECT_Z3_TRAP"];
+  if (inject === "always" || (inject === "once" && attempt === 1)) {
+    setTimeout(() => {
+      throw new WebAssembly.RuntimeError("memory access out of bounds (injected by VIGORC_INJECT_Z3_TRAP)");
+    }, 200);
+  }
+  return onTrap;
 }
