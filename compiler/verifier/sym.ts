@@ -30,17 +30,84 @@ export const MAX_FRAME = 1514;
 
 export type Arr = SMTArray<"main", [BitVecSort<number, "main">], BitVecSort<number, "main">>;
 
+/**
+ * An offset as `base + k`: base undefined for a constant; otherwise the id of a term whose values
+ * lie in `range` (today only the L4 header offset, see l4Offset).
+ */
+interface AffineOffset {
+  base: number | undefined;
+  k: number;
+}
+
+/** What a store wrote: the array it was made from, the offset and the byte. */
+interface StoreRecord {
+  parent: Arr;
+  at: BV;
+  value: BV;
+}
+
+/** Smallest IHL of a present IPv4 header: the L4 offset is 14 + 4 * IHL, at least 34. */
+const MIN_IHL = 5;
+
 export class PacketModel {
+  /** Offsets whose form is known (by term id; z3 terms are hash-consed, so equal terms share an id). */
+  private readonly offsets = new Map<number, AffineOffset>();
+  /** Value ranges of the symbolic bases of offsets. */
+  private readonly baseRanges = new Map<number, [number, number]>();
+  /** How each array built by write/writeIf was made (by term id). */
+  private readonly stores = new Map<number, StoreRecord>();
+
   constructor(
     readonly Z: Z,
     readonly b: Bits,
   ) {}
 
   at(off: BV, k: number): BV {
-    return k === 0 ? off : off.add(this.b.val(k, 16));
+    if (k === 0) return off;
+    const f = this.offsets.get(off.id());
+    if (f !== undefined && f.base === undefined) return this.c16(f.k + k);
+    const r = off.add(this.b.val(k, 16));
+    if (f !== undefined) this.offsets.set(r.id(), { base: f.base, k: f.k + k });
+    return r;
   }
+
+  /**
+   * Whether two offsets are the same, different, or undecided here, from their forms alone.
+   * Decided cases: both constants; the same base; a constant outside the range of base + k.
+   */
+  private relate(x: BV, y: BV): "same" | "different" | "unknown" {
+    if (x.id() === y.id()) return "same";
+    const fx = this.offsets.get(x.id());
+    const fy = this.offsets.get(y.id());
+    if (fx === undefined || fy === undefined) return "unknown";
+    if (fx.base === fy.base) return (fx.k - fy.k) % 0x10000 === 0 ? "same" : "different";
+    const [c, sym] = fx.base === undefined ? [fx, fy] : fy.base === undefined ? [fy, fx] : [undefined, undefined];
+    if (c === undefined || sym === undefined) return "unknown";
+    const range = this.baseRanges.get(sym.base!);
+    if (range === undefined) return "unknown";
+    const [lo, hi] = [range[0] + sym.k, range[1] + sym.k];
+    return hi < 0x10000 && (c.k < lo || c.k > hi) ? "different" : "unknown";
+  }
+
+  /**
+   * The byte at off: stores at offsets known to differ are skipped and a store at the same offset
+   * gives its byte (read-over-write, done here so the solver gets small terms: the output packet is
+   * a chain of some 50 stores, and reading its headers at fixed offsets then costs nothing).
+   */
   byte(arr: Arr, off: BV): BV {
-    return arr.select(off) as BV;
+    let a = arr;
+    for (let st = this.stores.get(a.id()); st !== undefined; st = this.stores.get(a.id())) {
+      const rel = this.relate(st.at, off);
+      if (rel === "same") return st.value;
+      if (rel === "unknown") break;
+      a = st.parent;
+    }
+    return a.select(off) as BV;
+  }
+  private store(arr: Arr, at: BV, value: BV): Arr {
+    const a = arr.store(at, value) as Arr;
+    this.stores.set(a.id(), { parent: arr, at, value });
+    return a;
   }
   /** n bytes big-endian at off. */
   read(arr: Arr, off: BV, n: number): BV {
@@ -53,7 +120,7 @@ export class PacketModel {
     let a = arr;
     for (let i = 0; i < n; i++) {
       const hi = 8 * (n - i) - 1;
-      a = a.store(this.at(off, i), v.extract(hi, hi - 7)) as Arr;
+      a = this.store(a, this.at(off, i), v.extract(hi, hi - 7));
     }
     return a;
   }
@@ -64,7 +131,7 @@ export class PacketModel {
     for (let i = 0; i < n; i++) {
       const hi = 8 * (n - i) - 1;
       const at = this.at(off, i);
-      a = a.store(at, this.b.ite(cond, v.extract(hi, hi - 7), this.byte(arr, at))) as Arr;
+      a = this.store(a, at, this.b.ite(cond, v.extract(hi, hi - 7), this.byte(arr, at)));
     }
     return a;
   }
@@ -72,7 +139,9 @@ export class PacketModel {
     return this.read(arr, off, 2);
   }
   c16(k: number): BV {
-    return this.b.val(k, 16);
+    const c = this.b.val(k, 16);
+    this.offsets.set(c.id(), { base: undefined, k: ((k % 0x10000) + 0x10000) % 0x10000 });
+    return c;
   }
 
   ethernetPresent(len: BV): B {
@@ -97,8 +166,18 @@ export class PacketModel {
       b.val(IPV4_OFFSET, 32).add(total).ule(len.zeroExt(16)),
     );
   }
+  /**
+   * 14 + 4 * IHL, computed with IHL raised to 5 when below: the L4 header is only read or written
+   * where it is present (l4Present), which implies IHL >= 5, and there both are the same offset.
+   * The bound lets byte() tell L4 offsets (34 and up) from the Ethernet and IPv4 header bytes.
+   */
   l4Offset(arr: Arr): BV {
-    return this.c16(IPV4_OFFSET).add(this.ihl(arr).mul(this.c16(4)));
+    const ihl = this.ihl(arr);
+    const clamped = this.b.ite(ihl.ult(this.c16(MIN_IHL)), this.c16(MIN_IHL), ihl);
+    const off = this.c16(IPV4_OFFSET).add(clamped.mul(this.c16(4)));
+    this.offsets.set(off.id(), { base: off.id(), k: 0 });
+    this.baseRanges.set(off.id(), [IPV4_OFFSET + 4 * MIN_IHL, IPV4_OFFSET + 4 * 15]);
+    return off;
   }
   l4Present(arr: Arr, len: BV, protocol: number, minLength: number): B {
     const b = this.b;
@@ -181,9 +260,9 @@ export class PacketModel {
           const tcp = this.l4Present(a, len, PROTOCOL_TCP, TCP_CHECKSUM_OFFSET + 2);
           const udp = this.l4Present(a, len, PROTOCOL_UDP, UDP_LENGTH);
           const l4 = this.l4Offset(a);
-          const isUdp = this.byte(a, this.c16(IPV4_OFFSET + 9)).eq(this.b.val(PROTOCOL_UDP, 8));
-          const at = this.b.ite(tcp, this.at(l4, TCP_CHECKSUM_OFFSET), this.at(l4, UDP_CHECKSUM_OFFSET));
-          a = this.updateChecksum(a, at, oldWord, newWord, isUdp, this.b.or(tcp, udp));
+          // Two guarded writes, not one at ite(tcp, ..): offsets stay base + constant (see byte()).
+          a = this.updateChecksum(a, this.at(l4, TCP_CHECKSUM_OFFSET), oldWord, newWord, F, tcp);
+          a = this.updateChecksum(a, this.at(l4, UDP_CHECKSUM_OFFSET), oldWord, newWord, this.Z.Bool.val(true), this.b.and(this.b.not(tcp), udp));
         }
       } else if (header === "tcp") {
         a = this.updateChecksum(a, this.at(off, TCP_CHECKSUM_OFFSET), oldWord, newWord, F);
