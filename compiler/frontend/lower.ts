@@ -1201,7 +1201,11 @@ export class Lowerer {
       if (e.kind === "const" && e.value <= maxOf(to.width)) return { ...e, type: to };
       return { kind: "convert", mode: "checked", operand: e, type: to, loc: e.loc };
     }
-    if (to.kind === "option" && sameType(e.type, to.inner)) return e; // frontend never builds these; TS rejects the rest
+    if (to.kind === "option" && (sameType(e.type, to.inner) || (e.kind === "const" && to.inner.kind === "int"))) {
+      // An optional holds what a state operation returned; the DSL has no way to build one.
+      this.error(at, "VIG2120", `cannot store a ${typeToString(e.type)} in a ${typeToString(to)}: optional values only come from state operations`, `use a separate ${typeToString(to.inner)} local, e.g. const port = idx === undefined ? 0 : idx`);
+      return e;
+    }
     if (e.type.kind === "option" && sameType(e.type.inner, to)) return { kind: "unwrap", operand: e, type: to, loc: e.loc };
     this.error(at, "VIG2119", `expected ${typeToString(to)}, found ${typeToString(e.type)}`);
     return e;

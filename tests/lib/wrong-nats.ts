@@ -25,7 +25,7 @@ export const WRONG_NATS: readonly WrongNat[] = [
   {
     name: "full-table-borrows-port",
     bug: "when the table is full, a new flow borrows index 0's port instead of being dropped: its packets leave with another flow's external port",
-    // Not `index = 0` in the full-table branch: codegen cannot assign a plain value to an option local yet.
+    // Not `index = 0` in the full-table branch: the DSL rejects storing a plain value in an optional local (VIG2120).
     edits: [
       ["      if (index === undefined) return drop();\n", ""],
       ["    const externalPort: u16 = cfg.startPort + index;", "    const externalPort: u16 = cfg.startPort + (index === undefined ? 0 : index);"],
