@@ -97,7 +97,10 @@ async function plantInNat(): Promise<{ r: StageResult; cFile: string; lines: Rec
     await writeFile(cFile, planted);
     // Each planted bug breaks a callee's precondition: only those goals (WP's @requires) are proven;
     // the rest of nf_process is the NAT test's.
-    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], properties: ["@requires"], splitStrategy: false });
+    // 30 s per goal, not the default 10: a correct goal (nat.ts:103) timed out at 10 s when CI ran
+    // the test lanes side by side. A step limit (3M, the runtime test's) made the run load-
+    // independent but 2x slower (521 s wall / 463 s CPU), the bugs' false goals running to the limit.
+    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], properties: ["@requires"], splitStrategy: false, timeoutSeconds: 30 });
     console.log(`    planted NAT: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
     return { r, cFile, lines };
   } finally {

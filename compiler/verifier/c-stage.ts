@@ -47,6 +47,11 @@ export interface CStageOptions {
   cFile?: string;
   /** Per-goal prover timeout in seconds (default 10). */
   timeoutSeconds?: number;
+  /**
+   * Per-goal prover step limit (z3's and cvc4's rlimit): with it a goal's outcome does not depend on
+   * the machine's load, and timeoutSeconds is only a backstop (tests on a shared CI machine).
+   */
+  steps?: number;
   /** Prove only these functions (default: nfFunctions, every per-packet function of nf.c). */
   functions?: string[];
   /**
@@ -153,6 +158,7 @@ export async function runCStage(opts: CStageOptions): Promise<StageResult> {
           functions: run.functions,
           unsignedOverflow: true,
           timeoutSeconds: opts.timeoutSeconds ?? 10,
+          steps: opts.steps,
           extraArgs: [
             ...(opts.splitStrategy === false ? [] : WP_STRATEGY),
             ...(run.properties.length > 0 ? [`-wp-prop=${run.properties.join(",")}`] : []),
