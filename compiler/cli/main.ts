@@ -172,10 +172,15 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`vigorc ${command}: ${e.message}`);
       return EXIT.badInput;
     }
-    console.error(`vigorc ${command}: internal error: ${e instanceof Error ? e.message : String(e)}`);
-    if (process.env["VIGORC_DEBUG"] && e instanceof Error) console.error(e.stack);
-    return EXIT.internal;
+    return reportInternalError(command, e);
   }
+}
+
+/** Prints an internal error (the stack too with VIGORC_DEBUG=1); returns its exit code. */
+export function reportInternalError(command: string, e: unknown): number {
+  console.error(`vigorc ${command}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+  if (process.env["VIGORC_DEBUG"] && e instanceof Error) console.error(e.stack);
+  return EXIT.internal;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -18,8 +18,8 @@
  * `len` bytes, device < device_count <= NF_MAX_DEVICES, config within its declared ranges and
  * constraints, structures of the declared capacities satisfying their invariants, apart from the
  * packet, config and environment, and no stored time later than time_ns), the contracts of
- * runtime-c/structures (proven by tests/c-proof-runtime.test.ts) and of packet.h (proven by
- * tests/c-proof-nf.test.ts), and by default the accessors' contracts: proving them against the
+ * runtime-c/structures (proven by tests/c-proof-runtime.test.ts, outside the known gaps it lists)
+ * and of packet.h (proven by tests/c-proof-nf.test.ts with VIGORC_FULL_PROOFS=1), and by default the accessors' contracts: proving them against the
  * structures' contracts (VIGORC_PROVE_ACCESSORS=1) still leaves goals unproven (the state invariant
  * after find/add/refresh/expire and some of the flow table's call preconditions).
  *
@@ -47,11 +47,6 @@ export interface CStageOptions {
   cFile?: string;
   /** Per-goal prover timeout in seconds (default 10). */
   timeoutSeconds?: number;
-  /**
-   * Per-goal prover step limit (z3's and cvc4's rlimit): with it a goal's outcome does not depend on
-   * the machine's load, and timeoutSeconds is only a backstop (tests on a shared CI machine).
-   */
-  steps?: number;
   /** Prove only these functions (default: nfFunctions, every per-packet function of nf.c). */
   functions?: string[];
   /**
@@ -158,7 +153,6 @@ export async function runCStage(opts: CStageOptions): Promise<StageResult> {
           functions: run.functions,
           unsignedOverflow: true,
           timeoutSeconds: opts.timeoutSeconds ?? 10,
-          steps: opts.steps,
           extraArgs: [
             ...(opts.splitStrategy === false ? [] : WP_STRATEGY),
             ...(run.properties.length > 0 ? [`-wp-prop=${run.properties.join(",")}`] : []),

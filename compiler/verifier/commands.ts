@@ -1,5 +1,5 @@
 /** verify / replay / test: the verifier's commands (exit codes: 0 ok, 1 disproven / disagreement, 2 bad input). */
-import { parseArgs, UsageError } from "../cli/main.ts";
+import { parseArgs, reportInternalError, UsageError } from "../cli/main.ts";
 import { runCStage } from "./c-stage.ts";
 import { formatCounterexample } from "./report.ts";
 import { BadInput, formatDiagnostics, TRUSTED_BASE, verifyNf, type VerifyResult } from "./verify.ts";
@@ -12,7 +12,7 @@ export async function verify(args: string[]): Promise<number> {
   const nfFile = positional[0];
   if (!nfFile) throw new UsageError("missing NF file: vigorc verify <nf.ts> [--spec FILE] [--property FILE|NAME]... [--json]");
   const json = options.has("--json");
-  const onZ3Trap = rerunOnZ3Trap("verify");
+  const onZ3Trap = rerunOnZ3Trap("verify", (e) => reportInternalError("verify", e));
   let r: VerifyResult;
   try {
     r = await verifyNf({

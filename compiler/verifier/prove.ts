@@ -79,16 +79,24 @@ export class Prover {
     return { ...g, assume: [...assume, ...checksumFn(this.Z, this.b).definitionsFor([g.cond, ...g.path.pc, ...assume, g.path.pkt])] };
   }
 
-  async sat(pc: B[], extra: B[] = []): Promise<boolean> {
+  async sat(pc: B[]): Promise<boolean> {
     this.checks++;
     this.solver.push();
-    for (const c of [...pc, ...extra]) this.solver.add(c);
+    for (const c of pc) this.solver.add(c);
+    const r = await this.check("path feasibility");
+    this.solver.pop();
+    return r !== "unsat";
+  }
+
+  /** The solver's check, timed: VIGORC_VERIFY_DEBUG=1 prints the slow ones, =2 every one. */
+  private async check(what: string): Promise<"sat" | "unsat" | "unknown"> {
+    const debug = process.env["VIGORC_VERIFY_DEBUG"];
+    if (debug === "2") console.error(`  [check] ${what}`);
     const t0 = performance.now();
     const r = await this.solver.check();
     const ms = performance.now() - t0;
-    if (process.env["VIGORC_VERIFY_DEBUG"] && ms > 200) console.error(`  [slow sat ${ms.toFixed(0)}ms] ${r}`);
-    this.solver.pop();
-    return r !== "unsat";
+    if (debug && ms > 200) console.error(`  [slow ${ms.toFixed(0)}ms] ${what}`);
+    return r;
   }
 
   /** Checks a goal; returns the model of a violation, or undefined when proven. */
@@ -100,11 +108,7 @@ export class Prover {
     for (const c of g.path.pc) solver.add(c);
     for (const c of g.assume ?? []) solver.add(c);
     solver.add(this.b.not(g.cond));
-    const t0 = performance.now();
-    if (process.env["VIGORC_VERIFY_DEBUG"] === "2") console.error(`  [check] ${g.group}: ${g.message}`);
-    const r = await solver.check();
-    const ms = performance.now() - t0;
-    if (process.env["VIGORC_VERIFY_DEBUG"] && ms > 200) console.error(`  [slow ${ms.toFixed(0)}ms] ${g.group}: ${g.message}`);
+    const r = await this.check(`${g.group}: ${g.message}`);
     const m = r === "sat" ? solver.model() : undefined;
     solver.pop();
     if (r === "unknown") throw new Error(`Z3 could not decide: ${g.message}`);

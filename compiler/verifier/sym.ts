@@ -37,6 +37,7 @@ export type Arr = SMTArray<"main", [BitVecSort<number, "main">], BitVecSort<numb
 interface AffineOffset {
   base: number | undefined;
   k: number;
+  range?: [number, number];
 }
 
 /** What a store wrote: the array it was made from, the offset and the byte. */
@@ -52,8 +53,6 @@ const MIN_IHL = 5;
 export class PacketModel {
   /** Offsets whose form is known (by term id; z3 terms are hash-consed, so equal terms share an id). */
   private readonly offsets = new Map<number, AffineOffset>();
-  /** Value ranges of the symbolic bases of offsets. */
-  private readonly baseRanges = new Map<number, [number, number]>();
   /** How each array built by write/writeIf was made (by term id). */
   private readonly stores = new Map<number, StoreRecord>();
 
@@ -67,7 +66,7 @@ export class PacketModel {
     const f = this.offsets.get(off.id());
     if (f !== undefined && f.base === undefined) return this.c16(f.k + k);
     const r = off.add(this.b.val(k, 16));
-    if (f !== undefined) this.offsets.set(r.id(), { base: f.base, k: f.k + k });
+    if (f !== undefined) this.offsets.set(r.id(), { ...f, k: f.k + k });
     return r;
   }
 
@@ -82,10 +81,8 @@ export class PacketModel {
     if (fx === undefined || fy === undefined) return "unknown";
     if (fx.base === fy.base) return (fx.k - fy.k) % 0x10000 === 0 ? "same" : "different";
     const [c, sym] = fx.base === undefined ? [fx, fy] : fy.base === undefined ? [fy, fx] : [undefined, undefined];
-    if (c === undefined || sym === undefined) return "unknown";
-    const range = this.baseRanges.get(sym.base!);
-    if (range === undefined) return "unknown";
-    const [lo, hi] = [range[0] + sym.k, range[1] + sym.k];
+    if (c === undefined || sym?.range === undefined) return "unknown";
+    const [lo, hi] = [sym.range[0] + sym.k, sym.range[1] + sym.k];
     return hi < 0x10000 && (c.k < lo || c.k > hi) ? "different" : "unknown";
   }
 
@@ -175,8 +172,7 @@ export class PacketModel {
     const ihl = this.ihl(arr);
     const clamped = this.b.ite(ihl.ult(this.c16(MIN_IHL)), this.c16(MIN_IHL), ihl);
     const off = this.c16(IPV4_OFFSET).add(clamped.mul(this.c16(4)));
-    this.offsets.set(off.id(), { base: off.id(), k: 0 });
-    this.baseRanges.set(off.id(), [IPV4_OFFSET + 4 * MIN_IHL, IPV4_OFFSET + 4 * 15]);
+    this.offsets.set(off.id(), { base: off.id(), k: 0, range: [IPV4_OFFSET + 4 * MIN_IHL, IPV4_OFFSET + 4 * 15] });
     return off;
   }
   l4Present(arr: Arr, len: BV, protocol: number, minLength: number): B {

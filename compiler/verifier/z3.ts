@@ -116,17 +116,16 @@ export function isWasmTrap(e: unknown): e is Error {
  * has the one z3 context it may have, so the command starts again in a fresh process, at most
  * Z3_ATTEMPTS runs in all; a trap that repeats is reported as an internal error (exit 3). Nothing
  * is lost: results are printed only at the end of a run, progress goes to stderr.
+ * internalError reports any other uncaught error (and a repeated trap) and gives the exit code.
  * Returns the handler, for a trap that surfaces as a rejected promise the caller catches.
  * VIGORC_INJECT_Z3_TRAP=once|always plants a trap (tests of this path).
  */
-export function rerunOnZ3Trap(command: string): (e: unknown) => void {
+export function rerunOnZ3Trap(command: string, internalError: (e: unknown) => number): (e: unknown) => void {
   const attempt = Number(process.env["VIGORC_Z3_ATTEMPT"] ?? "1");
   const onTrap = (e: unknown): void => {
-    if (!isWasmTrap(e)) throw e;
-    if (attempt >= Z3_ATTEMPTS) {
-      console.error(`vigorc ${command}: internal error: z3 (WebAssembly) crashed in ${attempt} runs out of ${Z3_ATTEMPTS}: ${e.message}`);
-      process.exit(3);
-    }
+    // Other uncaught errors: what the CLI does with any internal error (a throw here would exit 7).
+    if (!isWasmTrap(e)) process.exit(internalError(e));
+    if (attempt >= Z3_ATTEMPTS) process.exit(internalError(new Error(`z3 (WebAssembly) crashed in ${attempt} runs out of ${Z3_ATTEMPTS}: ${e.message}`)));
     console.error(`vigorc ${command}: z3 (WebAssembly) crashed (${e.message}); verifying again in a fresh process (run ${attempt + 1} of ${Z3_ATTEMPTS})`);
     const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, VIGORC_Z3_ATTEMPT: String(attempt + 1) } });
     process.exit(r.status ?? 3);
