@@ -385,7 +385,7 @@ static uint32_t free_distance(const struct vig_map *m, uint32_t b) {
 */
 static void mark_busy(struct vig_map *m, uint32_t s) {
   int32_t p = m->slots[s].pos;
-  size_t n = m->size;
+  int32_t n = m->size;
   /*@ assert n <= p < m->table_size && m->order[p] == s; */
   int32_t first_free = m->order[n];
   /*@ assert first_free < m->table_size && m->slots[first_free].pos == n; */
@@ -393,7 +393,7 @@ static void mark_busy(struct vig_map *m, uint32_t s) {
   m->order[p] = first_free;
   m->slots[first_free].pos = p;
   m->order[n] = (int32_t)s;
-  m->slots[s].pos = (int32_t)n;
+  m->slots[s].pos = n;
   m->slots[s].busy = 1;
   m->size = n + 1;
   /*@ assert m->order[n] == s && m->slots[s].pos == n; */
@@ -418,14 +418,14 @@ static void mark_busy(struct vig_map *m, uint32_t s) {
 static void mark_free(struct vig_map *m, uint32_t s) {
   int32_t p = m->slots[s].pos;
   /*@ assert p < m->size && m->order[p] == s; */
-  size_t n = m->size - 1;
+  int32_t n = m->size - 1;
   int32_t last_busy = m->order[n];
   /*@ assert last_busy < m->table_size && m->slots[last_busy].pos == n; */
   /*@ assert last_busy == s <==> p == n; */
   m->order[p] = last_busy;
   m->slots[last_busy].pos = p;
   m->order[n] = (int32_t)s;
-  m->slots[s].pos = (int32_t)n;
+  m->slots[s].pos = n;
   m->slots[s].busy = 0;
   m->size = n;
   /*@ assert m->order[n] == s && m->slots[s].pos == n; */

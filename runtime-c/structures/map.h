@@ -31,10 +31,14 @@
 #define VIG_MAP_MAX_TABLE 0x7FFFFFFFu
 
 /* Field types are chosen so that different kinds of data rarely share a C type (hash, value and
- * busy uint32_t, probes int64_t, positions int32_t, the map's own fields size_t, key bytes char):
- * Frama-C WP's typed memory model keeps one memory per C type, so writing one kind visibly leaves
- * the others unchanged. busy is not uint8_t because packet bytes are: with a uint8_t flag a packet
- * write would not visibly leave the map unchanged in the proofs of generated NF code. */
+ * busy uint32_t, probes int64_t, positions and size int32_t, the map's fixed fields size_t, key
+ * bytes char): Frama-C WP's typed memory model keeps one memory per C type, so writing one kind
+ * visibly leaves the others unchanged. The size_t fields (key_size, table_size, capacity) are
+ * never written after vig_map_alloc, so the key offsets x * key_size are the same terms before and
+ * after every operation of the map (provers fail to equate x * key_size across a write of another
+ * size_t field); size is int32_t because only the functions that move slots in order write it.
+ * busy is not uint8_t because packet bytes are: with a uint8_t flag a packet write would not
+ * visibly leave the map unchanged in the proofs of generated NF code. */
 struct vig_map_slot {
   uint32_t hash;  /* the entry's hash */
   uint32_t value; /* the entry's value */
@@ -48,7 +52,7 @@ struct vig_map {
   size_t key_size;
   size_t capacity;   /* max number of entries */
   size_t table_size; /* number of slots */
-  size_t size;       /* number of entries */
+  int32_t size;      /* number of entries (int32_t like order: see above) */
   struct vig_map_slot *slots;
   char *keys;     /* table_size * key_size bytes: the key of slot s starts at s * key_size */
   int32_t *order; /* the slots, busy ones first: order[0 .. size - 1] are busy, the rest free */
@@ -92,6 +96,7 @@ struct vig_map {
 
   // order is a permutation of the slots (pos its inverse), busy slots first: size counts them.
   predicate vig_map_perm{L}(struct vig_map *m) =
+    0 <= m->size &&
     (\forall integer i; 0 <= i < m->table_size ==>
       0 <= m->order[i] < m->table_size && m->slots[m->order[i]].pos == i) &&
     (\forall integer s; 0 <= s < m->table_size ==>
