@@ -123,6 +123,16 @@ static uint32_t slot_at(uint32_t t, uint32_t b, uint32_t d) {
   return d < t - b ? b + d : d - (t - b);
 }
 
+/* The home bucket of a hash: a multiplication and a shift (a division by the table size, as with
+ * `hash % t`, cost ~60 cycles per NAT packet on the bench: it delays the lookup's first load). */
+/*@ requires 1 <= t <= VIG_MAP_MAX_TABLE;
+    assigns \nothing;
+    ensures \result == vig_map_bucket(hash, t) && \result < t;
+*/
+static uint32_t home_bucket(uint32_t hash, uint32_t t) {
+  return (uint32_t)((uint64_t)hash * t / 4294967296u);
+}
+
 /*@ requires \valid_read(a + (0 .. n - 1)) && \valid_read(b + (0 .. n - 1));
     assigns \nothing;
     ensures \result <==> (\forall integer j; 0 <= j < n ==> a[j] == b[j]);
@@ -150,6 +160,7 @@ static bool key_equals(const char *a, const char *b, uint32_t n) {
 */
 static size_t key_offset(uint32_t s, uint32_t t, uint32_t ks) {
   (void)t; /* only in the contract */
+  /*@ assert s + 1 <= t && (s + 1) * ks <= t * ks; */
   return (size_t)s * ks;
 }
 
@@ -188,7 +199,7 @@ static bool slot_matches(const struct vig_map *m, uint32_t s, const char *key, u
 */
 static uint32_t find_slot(const struct vig_map *m, const char *k, uint32_t hash) {
   uint32_t t = (uint32_t)m->table_size;
-  uint32_t b = hash % t;
+  uint32_t b = home_bucket(hash, t);
   uint32_t n = (uint32_t)m->slots[b].probes;
   /*@ loop invariant 0 <= d <= n;
       loop invariant \forall integer e; 0 <= e < d ==> !vig_map_match(m, vig_map_probe(t, b, e), k,
@@ -497,7 +508,7 @@ static void occupy(struct vig_map *m, uint32_t s, uint32_t b, uint32_t d, const 
 void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t value) {
   const char *k = key;
   uint32_t t = (uint32_t)m->table_size;
-  uint32_t b = hash % t;
+  uint32_t b = home_bucket(hash, t);
   uint32_t d = free_distance(m, b);
   uint32_t s = slot_at(t, b, d);
   occupy(m, s, b, d, k, hash, value);
@@ -523,7 +534,7 @@ static void shrink_probes(struct vig_map *m, uint32_t b) {
   */
   while (m->slots[b].probes > 0) {
     uint32_t last = slot_at(t, b, (uint32_t)m->slots[b].probes - 1);
-    if (m->slots[last].busy != 0 && m->slots[last].hash % t == b) {
+    if (m->slots[last].busy != 0 && home_bucket(m->slots[last].hash, t) == b) {
       break;
     }
     /* No entry of bucket b sits at distance probes - 1: that slot is `last`. */
@@ -535,7 +546,7 @@ static void shrink_probes(struct vig_map *m, uint32_t b) {
 
 void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash) {
   uint32_t t = (uint32_t)m->table_size;
-  uint32_t b = hash % t;
+  uint32_t b = home_bucket(hash, t);
   uint32_t s = find_slot(m, key, hash);
   mark_free(m, s);
   /*@ assert vig_map_valid(m) && b < m->table_size; */

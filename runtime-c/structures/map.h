@@ -7,15 +7,15 @@
  * dsl/structures/map.ts (FlowMap).
  *
  * Implementation: open addressing with linear probing in a table of table_size slots (the smallest
- * prime >= 2 * capacity, so the load factor stays <= 1/2). An entry's home bucket is hash %
- * table_size; it sits at the first free slot from there (wrapping around). Each bucket b records
- * probes = 1 + the largest distance from b of an entry whose home is b, so a lookup looks at no
- * more than `probes` slots from its home bucket. Entries never move (as in Vigor's libVig map);
- * erase frees the slot and shrinks its bucket's probe count. The slots are also kept in a
- * permutation `order` with the busy ones first (order[0 .. size-1]) and each slot's position in it
- * (pos): that is what lets the proof see, without counting, that a put always finds a free slot
- * and that size counts the entries. Every operation is O(1) expected; only vig_map_alloc
- * allocates memory.
+ * prime >= 2 * capacity, so the load factor stays <= 1/2). An entry's home bucket is
+ * hash * table_size / 2^32 (so the hash's high bits must be well mixed); it sits at the first free
+ * slot from there (wrapping around). Each bucket b records probes = 1 + the largest distance from b
+ * of an entry whose home is b, so a lookup looks at no more than `probes` slots from its home
+ * bucket. Entries never move (as in Vigor's libVig map); erase frees the slot and shrinks its
+ * bucket's probe count. The slots are also kept in a permutation `order` with the busy ones first
+ * (order[0 .. size-1]) and each slot's position in it (pos): that is what lets the proof see,
+ * without counting, that a put always finds a free slot and that size counts the entries. Every
+ * operation is O(1) expected; only vig_map_alloc allocates memory.
  *
  * Bytes are `char` in the contracts: Frama-C WP's typed memory model treats `void *` as `char *`.
  */
@@ -74,7 +74,14 @@ struct vig_map {
       0 <= vig_map_dist(t, b, s) < t && vig_map_probe(t, b, vig_map_dist(t, b, s)) == s;
 
   predicate vig_map_busy{L}(struct vig_map *m, integer s) = m->slots[s].busy != 0;
-  logic integer vig_map_home{L}(struct vig_map *m, integer s) = m->slots[s].hash % m->table_size;
+  // The home bucket of hash h (< 2^32) in a table of t slots: h * t / 2^32, a multiplication
+  // instead of a division (the hash's high bits choose the bucket). In an axiomatic block so that
+  // goals that do not use it do not carry its non-linear definition.
+  axiomatic vig_map_buckets {
+    logic integer vig_map_bucket(integer h, integer t) = h * t / 4294967296;
+  }
+  logic integer vig_map_home{L}(struct vig_map *m, integer s) =
+    vig_map_bucket(m->slots[s].hash, m->table_size);
 
   predicate vig_map_bytes_eq{L1, L2}(char *a, char *b, integer n) =
     \forall integer j; 0 <= j < n ==> \at(a[j], L1) == \at(b[j], L2);
