@@ -124,7 +124,7 @@ static uint32_t slot_at(uint32_t t, uint32_t b, uint32_t d) {
 }
 
 /* The home bucket of a hash: a multiplication and a shift (a division by the table size, as with
- * `hash % t`, cost ~60 cycles per NAT packet on the bench: it delays the lookup's first load). */
+ * `hash % t`, delays the lookup's first load by its latency: docs/performance.md). */
 /*@ requires 1 <= t <= VIG_MAP_MAX_TABLE;
     assigns \nothing;
     ensures \result == vig_map_bucket(hash, t) && \result < t;
