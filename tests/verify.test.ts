@@ -10,6 +10,9 @@ import * as path from "node:path";
 import { execa } from "execa";
 import { ROOT } from "./lib/build.ts";
 import { writeMutant, type Edit } from "./lib/mutants.ts";
+import { compileNf } from "../compiler/frontend/index.ts";
+import { Prover } from "../compiler/verifier/prove.ts";
+import { z3 } from "../compiler/verifier/z3.ts";
 
 // Generous timeouts: the NAT takes seconds on an idle machine, minutes on a loaded shared one.
 const vigorc = (args: string[], cwd = ROOT) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd, reject: false, timeout: 900_000 });
@@ -45,6 +48,20 @@ test("a z3 WebAssembly trap reruns verify in a fresh process; a trap in every ru
   assert.is(always.exitCode, 3, always.stderr);
   assert.match(always.stderr, /internal error: z3 \(WebAssembly\) crashed in 3 runs out of 3/);
   assert.is(always.stdout, "");
+});
+
+test("a goal is checked with the facts about what it mentions, and again with every fact before it counts as violated", async () => {
+  const prover = new Prover(await z3(), compileNf(path.join(ROOT, "nfs/nop.ts")).module!);
+  const [p] = await prover.run();
+  const b = prover.b;
+  // A fact naming a fresh constant the goals do not mention: left out of the first attempt.
+  const x = b.fresh("x", 64);
+  prover.inputs.facts.assume(b.and(x.eq(b.val(3, 64)), prover.inputs.time.eq(x)));
+  const goal = (t: number) => ({ group: "test", path: p!, cond: prover.inputs.time.eq(b.val(t, 64)), message: `time is ${t}` });
+  assert.is(await prover.refute(goal(3)), undefined, "proven with every fact (without the fact it is violated)");
+  const m = await prover.refute(goal(4));
+  assert.ok(m, "time 4 is refuted");
+  assert.is(m.eval(prover.inputs.time.eq(b.val(3, 64))).toString(), "true", "the model satisfies the left-out fact");
 });
 
 test("a NOP that sends frames back out of their input device is disproven", async () => {

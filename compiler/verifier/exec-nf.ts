@@ -49,6 +49,8 @@ export class SymInputs {
   readonly cfg = new Map<string, { field: ConfigField; value?: BV; perDevice?: FuncDecl<"main"> }>();
   readonly tables = new Map<string, BaseTable>();
   readonly deviceMacF: FuncDecl<"main">;
+  /** The one packet model of these inputs: the NF's and the spec's reads see each other's writes. */
+  readonly pm: PacketModel;
   private readonly seenCfgIndex = new Set<string>();
 
   constructor(
@@ -62,6 +64,7 @@ export class SymInputs {
     this.device = b.named("input.device", 16);
     this.deviceCount = b.named("deviceCount", 16);
     this.time = b.named("time", 64);
+    this.pm = new PacketModel(Z, b);
     this.deviceMacF = Z.Function.declare("deviceMac", Z.BitVec.sort(16), Z.BitVec.sort(64));
     facts.assume(this.len.ule(b.val(MAX_FRAME, 16)));
     facts.assume(b.and(this.deviceCount.uge(b.val(1, 16)), this.deviceCount.ule(b.val(32, 16)), this.device.ult(this.deviceCount)));
@@ -138,7 +141,7 @@ export class NfExecutor {
     readonly inputs: SymInputs,
     readonly feasible: (pc: B[]) => Promise<boolean>,
   ) {
-    this.pm = new PacketModel(Z, b);
+    this.pm = inputs.pm;
     this.ops = new TableOps(Z, b, inputs.facts);
     for (const f of nf.functions) this.functions.set(f.name, f);
     for (const s of nf.state) this.structures.set(s.name, s);

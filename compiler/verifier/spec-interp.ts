@@ -71,7 +71,7 @@ export class SpecInterpreter {
     readonly nf: NfModule,
     readonly inputs: SymInputs,
   ) {
-    this.pm = new PacketModel(Z, b);
+    this.pm = inputs.pm;
     this.ops = new TableOps(Z, b, inputs.facts);
   }
 

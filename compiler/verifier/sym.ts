@@ -63,11 +63,20 @@ export class PacketModel {
 
   at(off: BV, k: number): BV {
     if (k === 0) return off;
-    const f = this.offsets.get(off.id());
+    const f = this.form(off);
     if (f !== undefined && f.base === undefined) return this.c16(f.k + k);
     const r = off.add(this.b.val(k, 16));
     if (f !== undefined) this.offsets.set(r.id(), { ...f, k: f.k + k });
     return r;
+  }
+
+  /** The offset's form: recorded, or a numeral's (constants made anywhere, not only by c16). */
+  private form(x: BV): AffineOffset | undefined {
+    const f = this.offsets.get(x.id());
+    if (f !== undefined || !this.Z.isBitVecVal(x)) return f;
+    const g = { base: undefined, k: Number(x.value()) };
+    this.offsets.set(x.id(), g);
+    return g;
   }
 
   /**
@@ -76,8 +85,8 @@ export class PacketModel {
    */
   private relate(x: BV, y: BV): "same" | "different" | "unknown" {
     if (x.id() === y.id()) return "same";
-    const fx = this.offsets.get(x.id());
-    const fy = this.offsets.get(y.id());
+    const fx = this.form(x);
+    const fy = this.form(y);
     if (fx === undefined || fy === undefined) return "unknown";
     if (fx.base === fy.base) return (fx.k - fy.k) % 0x10000 === 0 ? "same" : "different";
     const [c, sym] = fx.base === undefined ? [fx, fy] : fy.base === undefined ? [fy, fx] : [undefined, undefined];
