@@ -29,13 +29,23 @@ export interface Goal {
   assume?: B[];
 }
 
-/** The fresh constants (Bits.fresh: `name!N`) the formulas mention. */
+/**
+ * The fresh constants (Bits.fresh: `name!N`) the formulas mention, read from their printed form
+ * (one pass in Z3, not a walk through the bindings). Memoized by term id: path conditions and
+ * facts recur in every group's goals. (A term freed and its id reused could only make a first
+ * attempt miss or keep a fact; refute's recheck has every fact.)
+ */
 function freshConstants(formulas: B[]): Set<string> {
   const out = new Set<string>();
-  for (const f of formulas) for (const m of f.sexpr().matchAll(FRESH_NAME)) out.add(m[0]);
+  for (const f of formulas) {
+    let names = freshMemo.get(f.id());
+    if (names === undefined) freshMemo.set(f.id(), (names = [...new Set(Array.from(f.sexpr().matchAll(FRESH_NAME), (m) => m[0]))]));
+    for (const n of names) out.add(n);
+  }
   return out;
 }
 const FRESH_NAME = /[\w.]+![0-9]+/g;
+const freshMemo = new Map<number, string[]>();
 
 export interface Failure {
   goal: Goal;
@@ -123,7 +133,7 @@ export class Prover {
     this.checks++;
     const query = [...g.path.pc, ...(g.assume ?? []), this.b.not(g.cond)];
     const mentioned = freshConstants(query);
-    const relevant = this.facts.filter((_, i) => this.factConstants(i).every((c) => mentioned.has(c)));
+    const relevant = this.facts.filter((f) => [...freshConstants([f])].every((c) => mentioned.has(c)));
     const attempts = relevant.length < this.facts.length ? [relevant, this.facts] : [this.facts];
     for (const facts of attempts) {
       const solver = new this.Z.Solver();
@@ -134,11 +144,6 @@ export class Prover {
       if (facts === this.facts) return solver.model();
     }
     throw new Error("unreachable: the last attempt has every fact");
-  }
-
-  private readonly factConstantCache: string[][] = [];
-  private factConstants(i: number): string[] {
-    return (this.factConstantCache[i] ??= [...freshConstants([this.facts[i]!])]);
   }
 
   /** Installs the spec's state invariants: assumed of the prior state's entries (lazily, per entry looked at). */
