@@ -269,6 +269,8 @@ test("trace: the NF gets a never-decreasing time; outputs keep the original time
     [5_000n, 9_000n, 9_000n, 9_000n, 20_000n, 20_000n],
   );
   assert.equal(out.map((p) => be(p.data, 9, 8)), [1n, 2n, 3n, 4n, 5n, 6n]);
+  // nf_prefetch before every nf_process, so the differential tests run generated nf_prefetch too.
+  assert.equal(out.map((p) => be(p.data, 17, 8)), [1n, 2n, 3n, 4n, 5n, 6n]);
 });
 
 test("trace: big-endian, microsecond input is read by C; env has one device per IDB with MAC 02:00:00:00:00:XX", async () => {

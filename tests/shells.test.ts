@@ -229,7 +229,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-test("dpdk: time is read once per burst and never decreases", async () => {
+test("dpdk: time is read once per burst and never decreases; nf_prefetch runs over each burst of more than one packet", async () => {
   const bin = await fixtureBinary("dpdk");
   const input = pcapPath(Array.from({ length: 6 }, (_, i) => packet(0x7e, 64, i)));
   for (const burst of [1, 8]) {
@@ -242,6 +242,8 @@ test("dpdk: time is read once per burst and never decreases", async () => {
     for (let i = 1; i < times.length; i++) assert.ok((times[i] ?? 0n) >= (times[i - 1] ?? 0n), "non-decreasing");
     assert.ok((times[0] ?? 0n) > 0n);
     if (burst === 8) assert.is(new Set(times).size, 1, "one clock read for the whole burst");
+    // nf_prefetch runs over a whole burst before its first nf_process, and never at burst 1.
+    assert.equal(out.map((p) => be(p.data, 17, 8)), Array<bigint>(6).fill(burst === 8 ? 6n : 0n));
   }
 });
 

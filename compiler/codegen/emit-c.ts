@@ -113,6 +113,47 @@ const RECORD_SIZE_FIELD: Partial<Record<StructureDecl["kind"], string>> = {
   Vector: "elem_size",
 };
 
+/**
+ * nf_prefetch's helpers (CEmitter.prefetchFunction), emitted when used, after vig_prefetch: what
+ * a lookup reads first, computed from the structure's fixed fields only (so a hint computed before
+ * other packets change the table is stale at worst, never unsafe). Each is proven by the C stage
+ * like every function of nf.c. The map's home bucket is map.c's home_bucket (map.h: hash *
+ * table_size / 2^32): a change there must be made here too, or the hints miss (a slowdown the
+ * bench shows, never a wrong result).
+ */
+export type PrefetchHelper = "vig_prefetch_map_bucket" | "vig_prefetch_flow_table_entry";
+const PREFETCH_BASE = `/* A hint that the cache line holding p will be read soon. The compiler's builtin never faults and
+ * changes nothing, whatever p is: Frama-C, which has no such builtin, proves callers against this
+ * contract. */
+/*@ assigns \\nothing; */
+static inline void vig_prefetch(const void *p) {
+#ifdef __FRAMAC__
+  (void)p;
+#else
+  __builtin_prefetch(p);
+#endif
+}`;
+const PREFETCH_HELPERS: Record<PrefetchHelper, string> = {
+  vig_prefetch_map_bucket: `/* What a map lookup of hash reads first: its home bucket's slot and that slot's key bytes. */
+/*@ requires vig_map_valid(m);
+    assigns \\nothing; */
+static inline void vig_prefetch_map_bucket(struct vig_map *m, uint32_t hash) {
+  const uint64_t b = (uint64_t)hash * (uint32_t)m->table_size / 4294967296u;
+  vig_prefetch(m->slots + b);
+  vig_prefetch(m->keys + b * m->key_size);
+}`,
+  vig_prefetch_flow_table_entry: `/* What reading entry index of a flow table reads: its allocator cell (is it in use, its time) and
+ * its key bytes. */
+/*@ requires vig_flow_table_valid(t);
+    assigns \\nothing; */
+static inline void vig_prefetch_flow_table_entry(struct vig_flow_table *t, uint32_t index) {
+  if (index < t->capacity) {
+    vig_prefetch(t->alloc->cells + index);
+    vig_prefetch(vig_vector_at_const(t->keys, index));
+  }
+}`,
+};
+
 const FLAG_KIND: Record<ConfigField["kind"], string> = {
   uint: "NF_FLAG_UINT",
   device: "NF_FLAG_DEVICE",
@@ -402,7 +443,110 @@ class CEmitter {
       : `static ${cType(f.returnType)} ${f.name}(${CONTEXT_PARAMS}${params})`;
     const body = this.stmts(f.body, "  ");
     const unused = ["st", "cfg", "env", "pkt", "len", "device", "time_ns"].map((n) => `  (void)${n};`);
-    return [`/* ${this.sourceName}:${f.loc.line}: function ${f.name} */`, this.functionContract(isProcess), `${signature} {`, ...unused, ...body, "}"].join("\n");
+    return [`/* ${this.sourceName}:${f.loc.line}: function ${f.name} */`, this.functionContract(isProcess ? "process" : "helper"), `${signature} {`, ...unused, ...body, "}"].join("\n");
+  }
+
+  // ------------------------------------------------------------ nf_prefetch
+
+  /**
+   * nf_prefetch (runtime-c/shells/nf.h): the slice of process up to its first table lookup on each
+   * path, the lookup replaced by a prefetch of what it reads first. Kept: declarations,
+   * assignments and branches whose expressions read only the packet, config and context. Skipped:
+   * state updates without a result (process does them; the hint may then be for a stale table,
+   * which costs a wasted prefetch, never a wrong result). A path ends (`return;`) at its lookup and
+   * at anything else: an update with a result, a header write, a loop, a helper call, a state read
+   * other than a prefetchable lookup. It writes nothing, which its contract (assigns \nothing)
+   * says and the C stage proves with the rest of its goals.
+   */
+  prefetchFunction(): string {
+    const used = new Set<PrefetchHelper>();
+    const body = this.prefetchSlice(this.m.process.body, "  ", used).lines;
+    this.prefetchHelpersUsed = used;
+    const unused = ["st", "cfg", "env", "pkt", "len", "device", "time_ns"].map((n) => `  (void)${n};`);
+    return [
+      `/* ${this.sourceName}:${this.m.process.loc.line}: function ${this.m.process.name}, up to its table lookups: cache hints for nf_process */`,
+      this.functionContract("prefetch"),
+      `void nf_prefetch(${CONTEXT_PARAMS}) {`,
+      ...unused,
+      ...(used.size > 0 ? body : ["  /* no table lookup to prefetch */"]),
+      "}",
+    ].join("\n");
+  }
+
+  /** Set by prefetchFunction: the helpers (PREFETCH_HELPERS) nf_prefetch calls. */
+  prefetchHelpersUsed = new Set<PrefetchHelper>();
+
+  /** The slice of `list` (see prefetchFunction); `ends` when every path through it has returned. */
+  private prefetchSlice(list: Stmt[], indent: string, used: Set<PrefetchHelper>): { lines: string[]; ends: boolean } {
+    const lines: string[] = [];
+    const add = (...ls: string[]) => lines.push(...ls.map((l) => indent + l));
+    const end = () => {
+      add("return;");
+      return { lines, ends: true };
+    };
+    for (const s of list) {
+      lines.push(indent + this.where(s.loc));
+      switch (s.kind) {
+        case "let":
+        case "assign": {
+          const value = s.kind === "let" ? s.init : s.value;
+          if (readsState(value)) {
+            lines.push(...(this.prefetchOf(value, used) ?? []).map((h) => indent + h));
+            return end();
+          }
+          if (s.kind === "assign") add(`${s.name} = ${this.expr(s.value)};`);
+          // The slice may not read every local it keeps (-Wunused-but-set-variable).
+          else add(`${cType(s.varType)} ${s.name} = ${this.expr(s.init)};`, `(void)${s.name};`);
+          break;
+        }
+        case "stateCall":
+          if (s.result !== undefined || s.args.some(readsState)) return end();
+          add("/* a state update: done by nf_process, not here */");
+          break;
+        case "if": {
+          if (readsState(s.cond)) return end();
+          add(`if (${stripParens(this.expr(s.cond))}) {`);
+          const then = this.prefetchSlice(s.then, indent + "  ", used);
+          const otherwise = this.prefetchSlice(s.else, indent + "  ", used);
+          lines.push(...then.lines);
+          if (s.else.length > 0) {
+            add("} else {");
+            lines.push(...otherwise.lines);
+          }
+          add("}");
+          if (then.ends && otherwise.ends) return { lines, ends: true };
+          break;
+        }
+        default:
+          // return, a header write, a loop or a helper call ends the slice.
+          return end();
+      }
+    }
+    return { lines, ends: false };
+  }
+
+  /** The prefetch replacing a lookup (the whole value of a declaration or assignment), if it has one. */
+  private prefetchOf(e: Expr, used: Set<PrefetchHelper>): string[] | undefined {
+    if (e.kind !== "stateRead" || e.args.some(readsState)) return undefined;
+    const d = this.m.state.find((x) => x.name === e.structure)!;
+    const h = `st->${d.name}`;
+    const byHash = (map: string) => {
+      used.add("vig_prefetch_map_bucket");
+      const key = e.args[0]!;
+      if (key.kind === "local") return [`vig_prefetch_map_bucket(${map}, ${d.record}_hash(&${key.name}));`];
+      return ["{", `  const struct ${d.record} key = ${this.expr(key)};`, `  vig_prefetch_map_bucket(${map}, ${d.record}_hash(&key));`, "}"];
+    };
+    switch (`${d.kind}.${e.method}`) {
+      case "FlowTable.find":
+        return byHash(`${h}->map`);
+      case "FlowMap.get":
+        return byHash(h);
+      case "FlowTable.keyAt":
+        used.add("vig_prefetch_flow_table_entry");
+        return [`vig_prefetch_flow_table_entry(${h}, ${this.expr(e.args[0]!)});`];
+      default:
+        return undefined;
+    }
   }
 
   // ------------------------------------------------------------ ACSL
@@ -420,7 +564,7 @@ class CEmitter {
    * back (every stored time <= time_ns). Every generated function keeps the state invariant and the
    * times bound, so the assumption at the next packet is what this one ensures.
    */
-  private functionContract(isProcess: boolean): string {
+  private functionContract(kind: "process" | "helper" | "prefetch"): string {
     const req: string[] = [
       "\\valid(pkt + (0 .. len - 1))",
       "\\valid_read(cfg) && \\valid_read(env)",
@@ -445,15 +589,17 @@ class CEmitter {
     const ensures: string[] = [];
     if (this.m.state.length > 0) {
       req.push("nf_state_inv(st) && nf_state_times_le(st, time_ns)");
-      ensures.push(`${STATE_KEPT}: nf_state_inv(st) && nf_state_times_le(st, time_ns)`);
+      // nf_prefetch writes nothing (its assigns says so), so it keeps the state trivially.
+      if (kind !== "prefetch") ensures.push(`${STATE_KEPT}: nf_state_inv(st) && nf_state_times_le(st, time_ns)`);
     } else req.push("\\valid_read(st)");
     req.push("\\separated(pkt + (0 .. len - 1), cfg, env)");
     // Each of packet, config and environment is apart from the state (the state's own blocks are
     // apart from each other by nf_state_inv): fewer hypotheses than one n-ary \separated.
     const state = ["st", ...this.m.state.flatMap((d) => BLOCKS[d.kind](`st->${d.name}`))];
     for (const x of ["pkt + (0 .. len - 1)", "cfg", "env"]) req.push(state.map((b) => `\\separated(${x}, ${b})`).join(" &&\n    "));
-    // nf_process is called by the shell only; helpers state what they may write, for their callers.
-    const assigns = isProcess ? [] : [`  assigns ${this.frameAssigns().join(", ")};`];
+    // nf_process is called by the shell only; helpers state what they may write, for their callers;
+    // nf_prefetch writes nothing at all.
+    const assigns = { process: [], helper: [`  assigns ${this.frameAssigns().join(", ")};`], prefetch: ["  assigns \\nothing;"] }[kind];
     const lines = [
       "/*@",
       ...req.map((r) => `  requires ${r}${r.includes("; //") ? "" : ";"}`),
@@ -798,7 +944,8 @@ class CEmitter {
     }));
     const configMembers = m.config.map((f) => `${uintType(f.width)} ${f.name}${f.perDevice ? "[NF_MAX_DEVICES]" : ""}`);
     if (configMembers.length === 0) configMembers.push("char unused");
-    const functions = [...m.functions.map((f) => this.function(f, false)), this.function(m.process, true)];
+    const functions = [...m.functions.map((f) => this.function(f, false)), this.function(m.process, true), this.prefetchFunction()];
+    const prefetchHelpers = [...this.prefetchHelpersUsed].sort().map((h) => PREFETCH_HELPERS[h]);
     return TEMPLATE({
       source: path.relative(process.cwd(), m.file) || m.file,
       sourceName: this.sourceName,
@@ -820,6 +967,7 @@ class CEmitter {
       structures: m.state.map((d) => ({ name: d.name, cType: STRUCTURE_C[d.kind].cType, alloc: this.structureAlloc(d), line: d.loc.line })),
       stateModel: this.nfStateModel(),
       accessors: this.accessors(),
+      prefetchHelpers: prefetchHelpers.length > 0 ? [PREFETCH_BASE, ...prefetchHelpers] : [],
       functions,
       traceHooks: this.traceHooks(),
     });
@@ -844,21 +992,24 @@ function assignedLocals(ss: Stmt[]): string[] {
   });
 }
 
+const isExprNode = (v: unknown): v is Expr => v !== null && typeof v === "object" && "kind" in v && "type" in v;
+
+/** Calls `fn` on `e` and every subexpression of it. */
+function visitExpr(e: Expr, fn: (e: Expr) => void): void {
+  fn(e);
+  for (const v of Object.values(e)) {
+    if (isExprNode(v)) visitExpr(v, fn);
+    if (Array.isArray(v)) for (const x of v) if (isExprNode(x)) visitExpr(x, fn);
+  }
+  if (e.kind === "recordLit") for (const x of Object.values(e.fields)) visitExpr(x, fn);
+}
+
 /** Calls `fn` on every expression (and subexpression) of `ss`, nested blocks included. */
 function walkExprs(ss: Stmt[], fn: (e: Expr) => void): void {
-  const isNode = (v: unknown): v is Expr => v !== null && typeof v === "object" && "kind" in v && "type" in v;
-  const visitExpr = (e: Expr): void => {
-    fn(e);
-    for (const v of Object.values(e)) {
-      if (isNode(v)) visitExpr(v);
-      if (Array.isArray(v)) for (const x of v) if (isNode(x)) visitExpr(x);
-    }
-    if (e.kind === "recordLit") for (const x of Object.values(e.fields)) visitExpr(x);
-  };
   for (const s of ss) {
     for (const v of Object.values(s)) {
-      if (isNode(v)) visitExpr(v);
-      if (Array.isArray(v)) for (const x of v) if (isNode(x)) visitExpr(x);
+      if (isExprNode(v)) visitExpr(v, fn);
+      if (Array.isArray(v)) for (const x of v) if (isExprNode(x)) visitExpr(x, fn);
     }
     if (s.kind === "if") {
       walkExprs(s.then, fn);
@@ -866,6 +1017,15 @@ function walkExprs(ss: Stmt[], fn: (e: Expr) => void): void {
     }
     if (s.kind === "for") walkExprs(s.body, fn);
   }
+}
+
+/** Whether evaluating `e` reads the state (a structure call or a helper, which takes the state). */
+function readsState(e: Expr): boolean {
+  let reads = false;
+  visitExpr(e, (x) => {
+    if ((x.kind === "stateRead" && x.method !== "capacity") || x.kind === "call") reads = true;
+  });
+  return reads;
 }
 
 function snake(method: string): string {

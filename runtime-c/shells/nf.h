@@ -62,4 +62,11 @@ struct nf_state *nf_state_create(const struct nf_config *cfg, const struct nf_en
 uint16_t nf_process(struct nf_state *st, const struct nf_config *cfg, const struct nf_env *env,
                     uint8_t *packet, uint16_t length, uint16_t device, uint64_t time_ns);
 
+/* Cache hints for a later nf_process of this packet (same arguments): starts loading the table
+ * entries its first lookup will read. Changes nothing (neither the state nor the packet), so the
+ * shells may call it for every packet of a burst before processing the burst; hints computed
+ * before earlier packets of the burst changed the state are stale at worst. */
+void nf_prefetch(struct nf_state *st, const struct nf_config *cfg, const struct nf_env *env,
+                 uint8_t *packet, uint16_t length, uint16_t device, uint64_t time_ns);
+
 #endif

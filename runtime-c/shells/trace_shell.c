@@ -456,6 +456,9 @@ int main(int argc, char **argv) {
     uint16_t dev = (uint16_t)pkt.interface;
     uint16_t len = (uint16_t)pkt.captured_len;
     memcpy(packet_buf, pkt.data, len);
+    /* One packet at a time, so nothing to overlap: the call is here so that every trace run (the
+     * differential tests, vigorc replay and test) checks that nf_prefetch changes nothing. */
+    nf_prefetch(state, cfg, &env, packet_buf, len, dev, now);
     uint16_t action = nf_process(state, cfg, &env, packet_buf, len, dev, now);
     if (action == NF_ACTION_DROP) {
       dropped++;
