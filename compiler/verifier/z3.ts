@@ -16,12 +16,60 @@ let current: Z | undefined;
 
 export function z3(): Promise<Z> {
   ctxPromise ??= (async () => {
-    const { Context } = await init();
+    const { Context } = await withDeferredFinalizers(init);
     const c = Context("main");
+    guardChecks(c);
     current = c;
     return c;
   })();
   return ctxPromise;
+}
+
+/*
+ * Why z3-solver's WebAssembly module trapped ("memory access out of bounds" in
+ * ast_manager::delete_node, seen in long runs): z3-solver releases a term when its JS object is
+ * garbage collected, calling Z3's dec_ref from a FinalizationRegistry on the main thread, while an
+ * async check runs on a worker thread over the same (not thread-safe) context. Here every release
+ * that comes while a check is in flight waits until no check is (tests/z3-releases.test.ts).
+ */
+let checksInFlight = 0;
+const deferredReleases: (() => void)[] = [];
+/** Releases deferred so far, and those still waiting (tests). */
+export let releasesDeferred = 0;
+export const pendingReleases = (): number => deferredReleases.length;
+
+/** Runs f (z3-solver's init, which creates its FinalizationRegistry) with releases deferred while a check runs. */
+async function withDeferredFinalizers<T>(f: () => Promise<T>): Promise<T> {
+  const Native = globalThis.FinalizationRegistry;
+  class Deferring<H> extends Native<H> {
+    constructor(release: (held: H) => void) {
+      super((held) => {
+        if (checksInFlight === 0) return release(held);
+        releasesDeferred++;
+        deferredReleases.push(() => release(held));
+      });
+    }
+  }
+  globalThis.FinalizationRegistry = Deferring;
+  try {
+    return await f();
+  } finally {
+    globalThis.FinalizationRegistry = Native;
+  }
+}
+
+/** Counts the checks in flight (every solver of the context shares the prototype) and runs the deferred releases after. */
+function guardChecks(c: Z): void {
+  const proto = Object.getPrototypeOf(new c.Solver()) as { check: (...args: unknown[]) => Promise<unknown> };
+  const check = proto.check;
+  proto.check = async function (this: unknown, ...args: unknown[]) {
+    checksInFlight++;
+    try {
+      return await check.apply(this, args);
+    } finally {
+      if (--checksInFlight === 0) for (let r = deferredReleases.shift(); r !== undefined; r = deferredReleases.shift()) r();
+    }
+  };
 }
 
 /** Width-safe helpers bound to a context. */

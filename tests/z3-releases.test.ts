@@ -1,0 +1,52 @@
+/**
+ * z3-solver releases a term when its JS object is garbage collected (a FinalizationRegistry calls
+ * Z3's dec_ref on the main thread), while an async check runs on a worker thread over the same
+ * context: compiler/verifier/z3.ts defers those releases until no check is in flight (the cause of
+ * the "memory access out of bounds" traps). Claim: a release that comes during a check is deferred,
+ * and every deferred release has run once the check is over. Without the deferral, releasesDeferred
+ * stays 0 and the test fails.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execa } from "execa";
+import { ROOT } from "./lib/build.ts";
+
+const SCRIPT = `
+import { z3, pendingReleases } from ${JSON.stringify(path.join(ROOT, "compiler/verifier/z3.ts"))};
+import * as zmod from ${JSON.stringify(path.join(ROOT, "compiler/verifier/z3.ts"))};
+const Z = await z3();
+const x = Z.BitVec.const("x", 48);
+const y = Z.BitVec.const("y", 48);
+const s = new Z.Solver();
+// Factoring a 24-bit prime: unsat, and slow enough (bit-blasted multiplication) to collect garbage meanwhile.
+s.add(x.mul(y).eq(Z.BitVec.val(16777213n, 48)), x.ugt(1), y.ugt(1), x.ult(1 << 24), y.ult(1 << 24));
+let garbage = [];
+for (let i = 0; i < 20000; i++) garbage.push(x.add(Z.BitVec.val(BigInt(i), 48)));
+const during = [];
+const checking = s.check().then((r) => { during.push("done"); return r; });
+garbage = [];
+for (let i = 0; i < 20 && during.length === 0; i++) {
+  globalThis.gc();
+  await new Promise((r) => setTimeout(r, 50));
+}
+const deferredDuring = zmod.releasesDeferred;
+const result = await checking;
+console.log(JSON.stringify({ result, deferredDuring, checkStillRan: during.length, pendingAfter: pendingReleases() }));
+process.exit(0);
+`;
+
+test("releases of garbage-collected terms wait while a check runs, and run after it", async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigorc-z3-")), "releases.mts");
+  fs.writeFileSync(file, SCRIPT);
+  const r = await execa("node", ["--expose-gc", "--import", "tsx", file], { cwd: ROOT, reject: false, timeout: 300_000 });
+  assert.is(r.exitCode, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { result: string; deferredDuring: number; pendingAfter: number };
+  assert.is(out.result, "unsat");
+  assert.ok(out.deferredDuring > 0, `releases deferred during the check: ${out.deferredDuring}`);
+  assert.is(out.pendingAfter, 0, "every deferred release ran after the check");
+});
+
+test.run();
