@@ -15,7 +15,7 @@ import { Prover } from "../compiler/verifier/prove.ts";
 import { z3 } from "../compiler/verifier/z3.ts";
 
 // Generous timeouts: the NAT takes seconds on an idle machine, minutes on a loaded shared one.
-const vigorc = (args: string[], cwd = ROOT) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd, reject: false, timeout: 900_000 });
+const vigorc = (args: string[], cwd = ROOT, env: Record<string, string> = {}) => execa("node", [path.join(ROOT, "bin/vigorc.js"), ...args], { cwd, reject: false, timeout: 900_000, env });
 
 interface JsonReport {
   nf: string;
@@ -70,6 +70,22 @@ test("a NOP that sends frames back out of their input device is disproven", asyn
   assert.match(r.stdout, /COUNTEREXAMPLE/);
   assert.match(r.stdout, /the NF: forward to device 0/);
   assert.match(r.stdout, /the spec expects: forward to device 1/);
+});
+
+test("two processes check the paths side by side: same verdicts, counterexamples through the helper, a helper that dies loses no goal", async () => {
+  const two = { VIGORC_VERIFY_WORKERS: "2", VIGORC_VERIFY_HELPERS_ONLY: "1" };
+  const proven = await vigorc(["verify", "nfs/nop.ts", "--no-c"], ROOT, two);
+  assert.is(proven.exitCode, 0, proven.stdout + proven.stderr);
+  assert.match(proven.stdout, /PROVEN — 5\/5 goals over 3 paths/);
+  for (const p of [1, 2, 3]) assert.match(proven.stderr, new RegExp(`path ${p}: .*\\(process 2\\)`), "the helper checked every path");
+  const wrong = await vigorc(["verify", "tests/fixtures/verify/nop-reflects.ts", "--spec", "specs/nop.spec.ts", "--no-c"], ROOT, two);
+  assert.is(wrong.exitCode, 1, wrong.stdout + wrong.stderr);
+  assert.match(wrong.stdout, /the NF: forward to device 0/);
+  assert.match(wrong.stdout, /the spec expects: forward to device 1/);
+  const dies = await vigorc(["verify", "nfs/nop.ts", "--no-c"], ROOT, { ...two, VIGORC_INJECT_HELPER_CRASH: "1" });
+  assert.is(dies.exitCode, 0, dies.stdout + dies.stderr);
+  assert.match(dies.stdout, /PROVEN — 5\/5 goals over 3 paths/);
+  assert.not.match(dies.stderr, /\(process 2\)/, "this process checked every path");
 });
 
 test("an unknown property name is bad input: exit 2 naming the declared ones", async () => {

@@ -139,7 +139,7 @@ function cmdNew(args: string[]): number {
 
 type Command = (args: string[]) => number | Promise<number>;
 
-async function loadVerifierCommand(name: "verify" | "replay" | "test"): Promise<Command> {
+async function loadVerifierCommand(name: "verify" | "replay" | "test" | "verifyHelperCommand"): Promise<Command> {
   const mod = (await import("../verifier/commands.ts")) as Record<string, Command>;
   const cmd = mod[name];
   if (!cmd) throw new Error(`the verifier does not provide '${name}'`);
@@ -155,6 +155,8 @@ export async function main(argv: string[]): Promise<number> {
     verify: async (a) => (await loadVerifierCommand("verify"))(a),
     replay: async (a) => (await loadVerifierCommand("replay"))(a),
     test: async (a) => (await loadVerifierCommand("test"))(a),
+    // Not in the usage: started by verify to check paths side by side (compiler/verifier/verify.ts).
+    "verify-helper": async (a) => (await loadVerifierCommand("verifyHelperCommand"))(a),
   };
   if (!command || command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE);

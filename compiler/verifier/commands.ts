@@ -2,7 +2,7 @@
 import { parseArgs, reportInternalError, UsageError } from "../cli/main.ts";
 import { runCStage } from "./c-stage.ts";
 import { formatCounterexample } from "./report.ts";
-import { BadInput, formatDiagnostics, TRUSTED_BASE, verifyNf, type VerifyResult } from "./verify.ts";
+import { BadInput, formatDiagnostics, TRUSTED_BASE, verifyHelper, verifyNf, type VerifyResult } from "./verify.ts";
 import { isWasmTrap, rerunOnZ3Trap } from "./z3.ts";
 
 /** The programmatic entry point is verifyNf in ./verify.ts (kept out of this module, whose exports are commands). */
@@ -62,5 +62,8 @@ function printSummary(r: VerifyResult): void {
   console.log(`  Trusted: ${TRUSTED_BASE.join("; ")}.`);
   for (const cx of r.counterexamples) console.log("\n" + formatCounterexample(cx));
 }
+
+/** `vigorc verify-helper`: not for users; verifyNf starts it to check paths side by side. */
+export const verifyHelperCommand = (): Promise<number> => verifyHelper();
 
 export { replay, test } from "./concrete-commands.ts";

@@ -165,10 +165,10 @@ export class Prover {
   }
 
   /** The invariants hold of every entry after the packet (so, by induction, of every reachable state). */
-  invariantGoals(): Goal[] {
+  invariantGoals(paths = this.paths): Goal[] {
     const b = this.b;
     const out: Goal[] = [];
-    for (const p of this.paths) {
+    for (const p of paths) {
       for (const [name, fn] of this.invariants) {
         const t = p.tables.get(name)!;
         const x = this.interp.skolem(t, name).x;
@@ -188,8 +188,8 @@ export class Prover {
     return new Map([...this.inputs.tables].map(([n, t]) => [n, t as TableView]));
   }
 
-  obligationGoals(): Goal[] {
-    return this.paths.flatMap((p) => p.obligations.map((o) => ({ group: "obligation", path: p, cond: o.cond, message: o.message, loc: o.loc })));
+  obligationGoals(paths = this.paths): Goal[] {
+    return paths.flatMap((p) => p.obligations.map((o) => ({ group: "obligation", path: p, cond: o.cond, message: o.message, loc: o.loc })));
   }
 
   /** The spec's outcomes for this packet (independent of the NF path). */
@@ -219,10 +219,10 @@ export class Prover {
    * outcomes a path allows cost more than the goals (refuting an infeasible outcome took up to a
    * minute of solver time), and one query per part repeated the path's work.
    */
-  specGoals(outcomes: Outcome[]): Goal[] {
+  specGoals(outcomes: Outcome[], paths = this.paths): Goal[] {
     const b = this.b;
     const expected = outcomes.filter((o) => o.value.k === "expected");
-    return this.paths.map((p) => {
+    return paths.map((p) => {
       const parts: { what: string; cond: B }[] = [{ what: "the spec defines an outcome", cond: b.or(...expected.map((o) => o.guard)) }];
       for (const o of expected) {
         for (const x of this.match(p, o.value as Extract<SVal, { k: "expected" }>).parts) parts.push({ what: x.what, cond: b.implies(o.guard, x.cond) });
@@ -232,10 +232,10 @@ export class Prover {
     });
   }
 
-  propertyGoals(decl: FunctionDeclaration): Goal[] {
+  propertyGoals(decl: FunctionDeclaration, paths = this.paths): Goal[] {
     const b = this.b;
     const name = decl.getName() ?? "property";
-    return this.paths.map((p) => {
+    return paths.map((p) => {
       const i = this.interp;
       const step: SVal = {
         k: "obj",

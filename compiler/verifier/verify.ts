@@ -2,17 +2,20 @@
  * `vigorc verify`: runs the stages (today "spec"; the "c" stage is appended by c-proof.ts) and
  * reports. verifyNf() is the programmatic entry point.
  */
+import { fork } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { FunctionDeclaration } from "ts-morph";
 import { compileNf, formatDiagnostic, type Diagnostic } from "../frontend/index.ts";
 import { loadSpecFile } from "../frontend/spec.ts";
 import type { NfModule } from "../ir/ir.ts";
 import { ChecksumLemmas } from "./checksum-lemmas.ts";
 import { extractCounterexample, type Counterexample } from "./counterexample.ts";
-import { VerifyUnsupported } from "./exec-nf.ts";
+import { VerifyUnsupported, type NfPath } from "./exec-nf.ts";
 import { Prover, type Goal } from "./prove.ts";
-import { SpecError, type SpecFn } from "./spec-interp.ts";
+import { SpecError, type Outcome, type SpecFn } from "./spec-interp.ts";
 import type { StageResult } from "./stage.ts";
 import { z3 } from "./z3.ts";
 
@@ -45,8 +48,10 @@ export interface VerifyOptions {
   /** Where to write counterexamples (default: build/counterexamples). */
   counterexampleDir?: string;
   progress?: (line: string) => void;
-  /** Stop at the first failure of each group (default true). */
+  /** Stop checking a group at its first failure (default true). */
   firstFailureOnly?: boolean;
+  /** Processes checking paths side by side (see workerCount). */
+  workers?: number;
 }
 
 export interface GroupResult {
@@ -103,9 +108,17 @@ function resolveProperties(opts: VerifyOptions, nfName: string): PropertyRef[] {
   return out;
 }
 
-export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
-  const t0 = performance.now();
-  const progress = opts.progress ?? (() => undefined);
+/** What every verifying process sets up the same way: the NF's paths and the groups of goals. */
+interface Setup {
+  nf: NfModule;
+  prover: Prover;
+  groups: { name: string; goals: (paths: NfPath[]) => Goal[] }[];
+  exploreSeconds: number;
+  /** Groups with a counterexample in this process: with firstFailureOnly, their later paths' goals are not checked. */
+  failed: Set<number>;
+}
+
+async function setUp(opts: VerifyOptions): Promise<Setup> {
   const fe = compileNf(opts.nfFile);
   if (!fe.module || fe.diagnostics.length > 0) throw new BadInput(`${opts.nfFile}: the NF does not compile`, fe.diagnostics);
   const nf: NfModule = fe.module;
@@ -126,39 +139,51 @@ export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
   const Z = await z3();
   const prover = new Prover(Z, nf);
   const tExec = performance.now();
-  try {
+  await asBadInput(async () => {
     prover.setInvariants(invariants);
     await prover.run();
-  } catch (e) {
-    if (e instanceof VerifyUnsupported) throw new BadInput(e.message);
-    if (e instanceof SpecError) throw new BadInput("error in a spec", [e.diagnostic]);
-    throw e;
-  }
-  progress(`explored ${prover.paths.length} paths of ${nf.name} in ${((performance.now() - tExec) / 1000).toFixed(2)}s`);
-
-  const groups: { name: string; goals: () => Goal[] | Promise<Goal[]> }[] = [{ name: "no overflow, division by zero, out-of-range index or structure misuse", goals: () => prover.obligationGoals() }];
-  if (invariants.size > 0) groups.push({ name: `state invariants (${[...invariants.keys()].join(", ")}) are preserved`, goals: () => prover.invariantGoals() });
+  });
+  const groups: Setup["groups"] = [{ name: "no overflow, division by zero, out-of-range index or structure misuse", goals: (ps) => prover.obligationGoals(ps) }];
+  if (invariants.size > 0) groups.push({ name: `state invariants (${[...invariants.keys()].join(", ")}) are preserved`, goals: (ps) => prover.invariantGoals(ps) });
   if (specDecl) {
     const d = specDecl;
-    groups.push({ name: `reference spec ${path.relative(process.cwd(), specFile)}`, goals: () => prover.specGoals(prover.specOutcomes(d)) });
+    let outcomes: Outcome[] | undefined;
+    groups.push({ name: `reference spec ${path.relative(process.cwd(), specFile)}`, goals: (ps) => prover.specGoals((outcomes ??= prover.specOutcomes(d)), ps) });
   }
-  for (const p of properties) groups.push({ name: `property ${p.name}`, goals: () => prover.propertyGoals(p.decl) });
+  for (const p of properties) groups.push({ name: `property ${p.name}`, goals: (ps) => prover.propertyGoals(p.decl, ps) });
+  return { nf, prover, groups, exploreSeconds: (performance.now() - tExec) / 1000, failed: new Set() };
+}
 
-  const results: GroupResult[] = [];
-  const counterexamples: Counterexample[] = [];
-  for (const g of groups) {
+/** Spec errors and unsupported NF constructs found while building terms are bad input (exit 2). */
+async function asBadInput<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof SpecError) throw new BadInput("error in a spec", [e.diagnostic]);
+    if (e instanceof VerifyUnsupported) throw new BadInput(e.message);
+    throw e;
+  }
+}
+
+/** The goals of one path, group by group (a unit of work: processes share the paths). */
+interface PathResult {
+  path: number;
+  groups: { proven: number; total: number; seconds: number; counterexample?: Counterexample }[];
+  checksumsDemanded: boolean;
+}
+
+async function checkPath(s: Setup, id: number, opts: VerifyOptions): Promise<PathResult> {
+  const { prover } = s;
+  const p = prover.paths.find((x) => x.id === id);
+  if (!p) throw new Error(`no path ${id}`);
+  const groups: PathResult["groups"] = [];
+  for (const [i, g] of s.groups.entries()) {
     const tg = performance.now();
-    let goals: Goal[];
-    try {
-      goals = await g.goals();
-    } catch (e) {
-      if (e instanceof SpecError) throw new BadInput(`error in a spec`, [e.diagnostic]);
-      if (e instanceof VerifyUnsupported) throw new BadInput(e.message);
-      throw e;
-    }
+    const goals = await asBadInput(() => g.goals([p]));
     let proven = 0;
     let cx: Counterexample | undefined;
-    for (const abstract of goals) {
+    const stopAtFailure = opts.firstFailureOnly !== false;
+    for (const abstract of stopAtFailure && s.failed.has(i) ? [] : goals) {
       let goal = abstract;
       if (!(await prover.refute(goal))) {
         proven++;
@@ -170,20 +195,80 @@ export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
         proven++;
         continue;
       }
-      if (!cx) {
-        cx = await extractCounterexample(prover, goal, g.name, opts.counterexampleDir);
-        counterexamples.push(cx);
-      }
-      if (opts.firstFailureOnly !== false) break;
+      cx ??= await extractCounterexample(prover, goal, g.name, opts.counterexampleDir);
+      s.failed.add(i);
+      if (stopAtFailure) break;
     }
-    const r: GroupResult = { name: g.name, proven, total: goals.length, seconds: (performance.now() - tg) / 1000, counterexample: cx };
-    results.push(r);
-    progress(`${r.proven === r.total ? "proven   " : "DISPROVEN"} ${g.name}: ${r.proven}/${r.total} goals, ${r.seconds.toFixed(2)}s`);
+    groups.push({ proven, total: goals.length, seconds: (performance.now() - tg) / 1000, counterexample: cx });
   }
-  if (prover.checksumsDemanded) {
+  return { path: id, groups, checksumsDemanded: prover.checksumsDemanded };
+}
+
+/**
+ * Processes that check paths side by side: the solver's work is most of a run and each process
+ * has one z3 context that checks one query at a time, so a second process (which explores the
+ * same paths, deterministically) takes paths from the same queue. It costs CPU (its own start-up
+ * and exploration), so the default is a second process only when a core is idle (load average
+ * below cores - 1); VIGORC_VERIFY_WORKERS sets the count (1: this process alone).
+ */
+function workerCount(opts: VerifyOptions): number {
+  const env = process.env["VIGORC_VERIFY_WORKERS"];
+  const idleCores = Math.floor(os.availableParallelism() - os.loadavg()[0]!);
+  const n = opts.workers ?? (env ? Number(env) : Math.min(2, Math.max(1, idleCores)));
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
+  const t0 = performance.now();
+  const progress = opts.progress ?? (() => undefined);
+  // Helpers start first, so that their setup overlaps this process's.
+  const helpers = Array.from({ length: workerCount(opts) - 1 }, () => startHelper(opts));
+  try {
+    const s = await setUp(opts);
+    progress(`explored ${s.prover.paths.length} paths of ${s.nf.name} in ${s.exploreSeconds.toFixed(2)}s`);
+    // Paths from the last: the NAT's translating paths come last and cost most, so they start first.
+    const queue = s.prover.paths.map((p) => p.id).reverse();
+    const done = new Map<number, PathResult>();
+    const report = (r: PathResult, who: string) => {
+      done.set(r.path, r);
+      const proven = r.groups.reduce((n, g) => n + g.proven, 0);
+      const total = r.groups.reduce((n, g) => n + g.total, 0);
+      const seconds = r.groups.reduce((n, g) => n + g.seconds, 0);
+      progress(`path ${r.path}: ${proven}/${total} goals ${proven === total ? "proven" : "NOT proven"}, ${seconds.toFixed(2)}s${who}`);
+    };
+    const helping = helpers.map((h, i) => h.run(queue, (r) => report(r, ` (process ${i + 2})`)));
+    // VIGORC_VERIFY_HELPERS_ONLY=1 (tests): the helpers take every path while they live.
+    if (helpers.length === 0 || !process.env["VIGORC_VERIFY_HELPERS_ONLY"]) {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) report(await checkPath(s, id, opts), "");
+      // The queue is empty: a helper still starting up gets nothing; one checking a path finishes it.
+      for (const h of helpers) h.finish();
+    }
+    await Promise.all(helping);
+    // Paths a helper took but did not finish (it died): checked here.
+    for (const p of s.prover.paths) if (!done.has(p.id)) report(await checkPath(s, p.id, opts), "");
+    return await finish(s, [...done.values()].sort((a, b) => a.path - b.path), t0, progress);
+  } finally {
+    for (const h of helpers) h.stop();
+  }
+}
+
+async function finish(s: Setup, paths: PathResult[], t0: number, progress: (line: string) => void): Promise<VerifyResult> {
+  const results: GroupResult[] = s.groups.map((g, i) => {
+    const parts = paths.map((p) => p.groups[i]!);
+    return {
+      name: g.name,
+      proven: parts.reduce((n, x) => n + x.proven, 0),
+      total: parts.reduce((n, x) => n + x.total, 0),
+      seconds: parts.reduce((n, x) => n + x.seconds, 0),
+      counterexample: parts.find((x) => x.counterexample)?.counterexample,
+    };
+  });
+  for (const r of results) progress(`${r.proven === r.total ? "proven   " : "DISPROVEN"} ${r.name}: ${r.proven}/${r.total} goals, ${r.seconds.toFixed(2)}s`);
+  const counterexamples = results.flatMap((r) => (r.counterexample ? [r.counterexample] : []));
+  if (paths.some((p) => p.checksumsDemanded)) {
     // The arithmetic half of "checksums stay valid" (the per-path half is in the spec's goals).
     const tg = performance.now();
-    const lemmas = await new ChecksumLemmas(Z).prove();
+    const lemmas = await new ChecksumLemmas(s.prover.Z).prove();
     const failed = lemmas.find((l) => !l.proven);
     const r: GroupResult = { name: "checksum arithmetic (RFC 1071 sums, RFC 1624 update) lemmas", proven: lemmas.filter((l) => l.proven).length, total: lemmas.length, seconds: (performance.now() - tg) / 1000 };
     results.push(r);
@@ -194,11 +279,94 @@ export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
   const stage: StageResult = {
     name: "spec",
     proven,
-    goals: { proven: results.reduce((s, r) => s + r.proven, 0), total: results.reduce((s, r) => s + r.total, 0) },
+    goals: { proven: results.reduce((n, r) => n + r.proven, 0), total: results.reduce((n, r) => n + r.total, 0) },
     seconds,
     failures: counterexamples.map((c) => ({ message: c.summary, file: c.location?.file, line: c.location?.line })),
   };
-  return { nf: nf.name, proven, stages: [stage], paths: prover.paths.length, groups: results, counterexamples, seconds };
+  return { nf: s.nf.name, proven, stages: [stage], paths: s.prover.paths.length, groups: results, counterexamples, seconds };
+}
+
+// ---------------------------------------------------------------------------- helper processes
+
+type ToHelper = { kind: "setup"; opts: VerifyOptions } | { kind: "path"; id: number } | { kind: "stop" };
+type FromHelper = { kind: "ready" } | { kind: "result"; result: PathResult };
+
+const CLI = fileURLToPath(new URL("../../bin/vigorc.js", import.meta.url));
+
+/** A helper process: takes paths from the queue while it has any; a helper that dies only loses time. */
+function startHelper(opts: VerifyOptions) {
+  const child = fork(CLI, [HELPER_COMMAND], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const send = (m: ToHelper) => {
+    if (child.connected) child.send(m);
+  };
+  send({ kind: "setup", opts: { ...opts, progress: undefined } });
+  // Messages before run() (the helper's "ready" may come first) wait for it.
+  let handle: ((m: FromHelper) => void) | undefined;
+  let readyBeforeRun = false;
+  child.on("message", (m: FromHelper) => {
+    if (handle) handle(m);
+    else if (m.kind === "ready") readyBeforeRun = true;
+  });
+  let inFlight = false;
+  let finished: (() => void) | undefined;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  child.on("exit", () => finished!());
+  return {
+    /** Sends paths from the queue until it is empty (resolves then, or when the helper dies). */
+    run(queue: number[], onResult: (r: PathResult) => void): Promise<void> {
+      const next = () => {
+        const id = queue.shift();
+        inFlight = id !== undefined;
+        send(id === undefined ? { kind: "stop" } : { kind: "path", id });
+        if (id === undefined) finished!();
+      };
+      handle = (m) => {
+        if (m.kind === "result") onResult(m.result);
+        next();
+      };
+      if (readyBeforeRun) next();
+      return done;
+    },
+    /** Stops waiting for a helper that has no path. */
+    finish(): Promise<void> {
+      if (!inFlight) finished!();
+      return done;
+    },
+    stop: () => {
+      if (child.exitCode === null) child.kill();
+    },
+  };
+}
+
+export const HELPER_COMMAND = "verify-helper";
+
+/** The helper's side (`vigorc verify-helper`, started by verifyNf only): set up, then check the paths it is sent. */
+export async function verifyHelper(): Promise<number> {
+  let setup: Promise<Setup> | undefined;
+  let opts: VerifyOptions | undefined;
+  // The parent gone (it finished or crashed): nothing left to do.
+  process.on("disconnect", () => process.exit(0));
+  process.on("message", (m: ToHelper) => {
+    void (async () => {
+      if (m.kind === "setup") {
+        opts = m.opts;
+        setup = setUp(opts);
+        await setup;
+        process.send?.({ kind: "ready" } satisfies FromHelper);
+      } else if (m.kind === "path") {
+        if (process.env["VIGORC_INJECT_HELPER_CRASH"]) process.exit(1); // tests: a helper that dies
+        const result = await checkPath(await setup!, m.id, opts!);
+        process.send?.({ kind: "result", result } satisfies FromHelper);
+      } else {
+        process.exit(0);
+      }
+    })().catch((e: unknown) => {
+      // The parent checks the path itself (and reports bad input itself, from its own setup).
+      if (process.env["VIGORC_VERIFY_DEBUG"]) console.error(`vigorc ${HELPER_COMMAND}:`, e);
+      process.exit(1);
+    });
+  });
+  return new Promise(() => undefined);
 }
 
 export function formatDiagnostics(ds: Diagnostic[]): string {
