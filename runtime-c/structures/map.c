@@ -357,6 +357,15 @@ static void copy_bytes(char *dst, const char *src, uint32_t n) {
 static void store_key(struct vig_map *m, uint32_t s, const char *k) {
   char *dst = key_area(m, s);
   copy_bytes(dst, k, (uint32_t)m->key_size);
+  /* The frame in three steps (each postcondition is a goal of its own: stated as assertions here,
+   * each step has the previous ones as hypotheses). */
+  /*@ assert vig_map_keys_same_outside{Pre, Here}(m, s); */
+  /*@ assert \forall integer x, j; 0 <= x < m->table_size && x != s && 0 <= j < m->key_size ==>
+        m->keys[x * m->key_size + j] == \at(m->keys[x * m->key_size + j], Pre); */
+  /*@ assert \forall integer x; 0 <= x < \at(m->table_size, Pre) && x != s ==>
+        (\forall integer j; 0 <= j < \at(m->key_size, Pre) ==>
+          \at(m->keys[x * m->key_size + j], Pre) == m->keys[x * m->key_size + j]); */
+  /*@ assert vig_map_same_except{Pre, Here}(m, s); */
 }
 
 /* The distance from bucket b of the first free slot (there is one: size < table_size). */
