@@ -213,7 +213,7 @@ async function checkPath(s: Setup, id: number, opts: VerifyOptions): Promise<Pat
  */
 function workerCount(opts: VerifyOptions): number {
   const env = process.env["VIGORC_VERIFY_WORKERS"];
-  const idleCores = Math.floor(os.availableParallelism() - os.loadavg()[0]!);
+  const idleCores = Math.ceil(os.availableParallelism() - os.loadavg()[0]!);
   const n = opts.workers ?? (env ? Number(env) : Math.min(2, Math.max(1, idleCores)));
   return Number.isInteger(n) && n >= 1 ? n : 1;
 }
