@@ -19,6 +19,8 @@ const TEMPLATE = Handlebars.compile(
 const CONTEXT_PARAMS =
   "struct nf_state *st, const struct nf_config *cfg, const struct nf_env *env, uint8_t *pkt, uint16_t len, uint16_t device, uint64_t time_ns";
 const CONTEXT_ARGS = "st, cfg, env, pkt, len, device, time_ns";
+/** Opening lines of every generated function: a function need not use every context parameter. */
+const CONTEXT_UNUSED = CONTEXT_ARGS.split(", ").map((n) => `  (void)${n};`);
 /**
  * ACSL name of every generated function's `ensures` that the state invariant and times bound still
  * hold on return (what the next packet assumes), so that a failure names it.
@@ -442,8 +444,7 @@ class CEmitter {
       ? `uint16_t nf_process(${CONTEXT_PARAMS})`
       : `static ${cType(f.returnType)} ${f.name}(${CONTEXT_PARAMS}${params})`;
     const body = this.stmts(f.body, "  ");
-    const unused = ["st", "cfg", "env", "pkt", "len", "device", "time_ns"].map((n) => `  (void)${n};`);
-    return [`/* ${this.sourceName}:${f.loc.line}: function ${f.name} */`, this.functionContract(isProcess ? "process" : "helper"), `${signature} {`, ...unused, ...body, "}"].join("\n");
+    return [`/* ${this.sourceName}:${f.loc.line}: function ${f.name} */`, this.functionContract(isProcess ? "process" : "helper"), `${signature} {`, ...CONTEXT_UNUSED, ...body, "}"].join("\n");
   }
 
   // ------------------------------------------------------------ nf_prefetch
@@ -462,12 +463,11 @@ class CEmitter {
     const used = new Set<PrefetchHelper>();
     const body = this.prefetchSlice(this.m.process.body, "  ", used).lines;
     this.prefetchHelpersUsed = used;
-    const unused = ["st", "cfg", "env", "pkt", "len", "device", "time_ns"].map((n) => `  (void)${n};`);
     return [
       `/* ${this.sourceName}:${this.m.process.loc.line}: function ${this.m.process.name}, up to its table lookups: cache hints for nf_process */`,
       this.functionContract("prefetch"),
       `void nf_prefetch(${CONTEXT_PARAMS}) {`,
-      ...unused,
+      ...CONTEXT_UNUSED,
       ...(used.size > 0 ? body : ["  /* no table lookup to prefetch */"]),
       "}",
     ].join("\n");
