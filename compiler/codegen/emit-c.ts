@@ -116,14 +116,14 @@ const RECORD_SIZE_FIELD: Partial<Record<StructureDecl["kind"], string>> = {
 };
 
 /**
- * nf_prefetch's helpers (CEmitter.prefetchFunction), emitted when used, after vig_prefetch: what
- * a lookup reads first, computed from the structure's fixed fields only (so a hint computed before
- * other packets change the table is stale at worst, never unsafe). Each is proven by the C stage
- * like every function of nf.c. The map's home bucket is map.c's home_bucket (map.h: hash *
- * table_size / 2^32): a change there must be made here too, or the hints miss (a slowdown the
- * bench shows, never a wrong result).
+ * The prefetch calls nf_prefetch makes (CEmitter.prefetchFunction): what a lookup reads first,
+ * computed from the structure's fixed fields only (so a hint computed before other packets change
+ * the table is stale at worst, never unsafe). A map lookup's is map.h's vig_map_prefetch (proven
+ * with map.c, which also owns the home-bucket formula); the flow table's entry hint is emitted
+ * here (PREFETCH_HELPERS, after vig_prefetch, when used) and proven by the C stage like every
+ * function of nf.c.
  */
-export type PrefetchHelper = "vig_prefetch_map_bucket" | "vig_prefetch_flow_table_entry";
+export type PrefetchCall = "vig_map_prefetch" | "vig_prefetch_flow_table_entry";
 const PREFETCH_BASE = `/* A hint that the cache line holding p will be read soon. The compiler's builtin never faults and
  * changes nothing, whatever p is: Frama-C, which has no such builtin, proves callers against this
  * contract. */
@@ -135,15 +135,7 @@ static inline void vig_prefetch(const void *p) {
   __builtin_prefetch(p);
 #endif
 }`;
-const PREFETCH_HELPERS: Record<PrefetchHelper, string> = {
-  vig_prefetch_map_bucket: `/* What a map lookup of hash reads first: its home bucket's slot and that slot's key bytes. */
-/*@ requires vig_map_valid(m);
-    assigns \\nothing; */
-static inline void vig_prefetch_map_bucket(struct vig_map *m, uint32_t hash) {
-  const uint64_t b = (uint64_t)hash * (uint32_t)m->table_size / 4294967296u;
-  vig_prefetch(m->slots + b);
-  vig_prefetch(m->keys + b * m->key_size);
-}`,
+const PREFETCH_HELPERS: Partial<Record<PrefetchCall, string>> = {
   vig_prefetch_flow_table_entry: `/* What reading entry index of a flow table reads: its allocator cell (is it in use, its time) and
  * its key bytes. */
 /*@ requires vig_flow_table_valid(t);
@@ -460,7 +452,7 @@ class CEmitter {
    * says and the C stage proves with the rest of its goals.
    */
   prefetchFunction(): string {
-    const used = new Set<PrefetchHelper>();
+    const used = new Set<PrefetchCall>();
     const body = this.prefetchSlice(this.m.process.body, "  ", used).lines;
     this.prefetchHelpersUsed = used;
     return [
@@ -473,11 +465,11 @@ class CEmitter {
     ].join("\n");
   }
 
-  /** Set by prefetchFunction: the helpers (PREFETCH_HELPERS) nf_prefetch calls. */
-  prefetchHelpersUsed = new Set<PrefetchHelper>();
+  /** Set by prefetchFunction: the prefetch calls nf_prefetch makes (their helpers: PREFETCH_HELPERS). */
+  prefetchHelpersUsed = new Set<PrefetchCall>();
 
   /** The slice of `list` (see prefetchFunction); `ends` when every path through it has returned. */
-  private prefetchSlice(list: Stmt[], indent: string, used: Set<PrefetchHelper>): { lines: string[]; ends: boolean } {
+  private prefetchSlice(list: Stmt[], indent: string, used: Set<PrefetchCall>): { lines: string[]; ends: boolean } {
     const lines: string[] = [];
     const add = (...ls: string[]) => lines.push(...ls.map((l) => indent + l));
     const end = () => {
@@ -526,15 +518,15 @@ class CEmitter {
   }
 
   /** The prefetch replacing a lookup (the whole value of a declaration or assignment), if it has one. */
-  private prefetchOf(e: Expr, used: Set<PrefetchHelper>): string[] | undefined {
+  private prefetchOf(e: Expr, used: Set<PrefetchCall>): string[] | undefined {
     if (e.kind !== "stateRead" || e.args.some(readsState)) return undefined;
     const d = this.m.state.find((x) => x.name === e.structure)!;
     const h = `st->${d.name}`;
     const byHash = (map: string) => {
-      used.add("vig_prefetch_map_bucket");
+      used.add("vig_map_prefetch");
       const key = e.args[0]!;
-      if (key.kind === "local") return [`vig_prefetch_map_bucket(${map}, ${d.record}_hash(&${key.name}));`];
-      return ["{", `  const struct ${d.record} key = ${this.expr(key)};`, `  vig_prefetch_map_bucket(${map}, ${d.record}_hash(&key));`, "}"];
+      if (key.kind === "local") return [`vig_map_prefetch(${map}, ${d.record}_hash(&${key.name}));`];
+      return ["{", `  const struct ${d.record} key = ${this.expr(key)};`, `  vig_map_prefetch(${map}, ${d.record}_hash(&key));`, "}"];
     };
     switch (`${d.kind}.${e.method}`) {
       case "FlowTable.find":
@@ -945,7 +937,7 @@ class CEmitter {
     const configMembers = m.config.map((f) => `${uintType(f.width)} ${f.name}${f.perDevice ? "[NF_MAX_DEVICES]" : ""}`);
     if (configMembers.length === 0) configMembers.push("char unused");
     const functions = [...m.functions.map((f) => this.function(f, false)), this.function(m.process, true), this.prefetchFunction()];
-    const prefetchHelpers = [...this.prefetchHelpersUsed].sort().map((h) => PREFETCH_HELPERS[h]);
+    const prefetchHelpers = [...this.prefetchHelpersUsed].sort().flatMap((h) => PREFETCH_HELPERS[h] ?? []);
     return TEMPLATE({
       source: path.relative(process.cwd(), m.file) || m.file,
       sourceName: this.sourceName,
