@@ -27,6 +27,8 @@ export interface Goal {
   outcomes?: Outcome[];
   /** Extra assumptions of this goal (witness bindings). */
   assume?: B[];
+  /** Goals checked together (see Prover.together): cond is their conjunction. */
+  conjuncts?: B[];
 }
 
 /**
@@ -132,7 +134,8 @@ export class Prover {
   async refute(g: Goal): Promise<Model<"main"> | undefined> {
     this.checks++;
     const query = [...g.path.pc, ...(g.assume ?? []), this.b.not(g.cond)];
-    const mentioned = freshConstants(query);
+    // The conjuncts' constants one by one: each is memoized, their conjunction is new.
+    const mentioned = freshConstants([...g.path.pc, ...(g.assume ?? []), ...(g.conjuncts ?? [g.cond])]);
     const relevant = this.facts.filter((f) => [...freshConstants([f])].every((c) => mentioned.has(c)));
     const attempts = relevant.length < this.facts.length ? [relevant, this.facts] : [this.facts];
     for (const facts of attempts) {
@@ -144,6 +147,15 @@ export class Prover {
       if (facts === this.facts) return solver.model();
     }
     throw new Error("unreachable: the last attempt has every fact");
+  }
+
+  /**
+   * One goal for several of a path's goals: their conjunction, under all their assumptions (the
+   * spec's witness bindings only define its choice variables, which no other goal mentions).
+   */
+  together(path: NfPath, goals: Goal[]): Goal {
+    const conjuncts = goals.map((g) => g.cond);
+    return { group: "together", path, cond: this.b.and(...conjuncts), conjuncts, message: `path ${path.id}: its ${goals.length} goals together`, assume: goals.flatMap((g) => g.assume ?? []) };
   }
 
   /** Installs the spec's state invariants: assumed of the prior state's entries (lazily, per entry looked at). */

@@ -58,6 +58,7 @@ export interface GroupResult {
   name: string;
   proven: number;
   total: number;
+  /** Time on this group alone: building its goals, and checking them one by one when a path's goals were not proven together. */
   seconds: number;
   counterexample?: Counterexample;
 }
@@ -69,6 +70,8 @@ export interface VerifyResult {
   paths: number;
   groups: GroupResult[];
   counterexamples: Counterexample[];
+  /** The solver's time on the paths' all-goals-together queries (see checkPath). */
+  togetherSeconds: number;
   seconds: number;
 }
 
@@ -169,39 +172,68 @@ async function asBadInput<T>(f: () => T | Promise<T>): Promise<T> {
 interface PathResult {
   path: number;
   groups: { proven: number; total: number; seconds: number; counterexample?: Counterexample }[];
+  /** The solver's time on the query of all the path's goals together. */
+  togetherSeconds: number;
   checksumsDemanded: boolean;
 }
 
+/**
+ * A path's goals, every group's, are first checked together, in one query: its path condition
+ * and facts are then bit-blasted once instead of once per goal (NAT, 248 goals, one process:
+ * 20.3 / 21.5 -> 15.2 / 16.8 s CPU, 2 interleaved runs). When that query is not proven, each goal
+ * is checked on its own, so that the failing one is named, decided with the checksum arithmetic
+ * if need be, and gets its counterexample, as when checked alone. A group that already failed
+ * (first failure only) is left out.
+ */
 async function checkPath(s: Setup, id: number, opts: VerifyOptions): Promise<PathResult> {
   const { prover } = s;
   const p = prover.paths.find((x) => x.id === id);
   if (!p) throw new Error(`no path ${id}`);
+  const stopAtFailure = opts.firstFailureOnly !== false;
+  const skipped = (i: number) => stopAtFailure && s.failed.has(i);
+  const built = await asBadInput(() =>
+    s.groups.map((g, i) => {
+      const t = performance.now();
+      const goals = g.goals([p]);
+      return { goals, seconds: (performance.now() - t) / 1000, skipped: skipped(i) };
+    }),
+  );
+  const t = performance.now();
+  const together = built.flatMap((g) => (g.skipped ? [] : g.goals));
+  const allProven = together.length > 0 && !(await prover.refute(prover.together(p, together)));
+  const togetherSeconds = (performance.now() - t) / 1000;
   const groups: PathResult["groups"] = [];
-  for (const [i, g] of s.groups.entries()) {
-    const tg = performance.now();
-    const goals = await asBadInput(() => g.goals([p]));
-    let proven = 0;
-    let cx: Counterexample | undefined;
-    const stopAtFailure = opts.firstFailureOnly !== false;
-    for (const abstract of stopAtFailure && s.failed.has(i) ? [] : goals) {
-      let goal = abstract;
-      if (!(await prover.refute(goal))) {
-        proven++;
-        continue;
-      }
-      // Failed with the checksum update uninterpreted: decide it with the real arithmetic.
-      goal = prover.withArithmetic(abstract);
-      if (!(await prover.refute(goal))) {
-        proven++;
-        continue;
-      }
-      cx ??= await extractCounterexample(prover, goal, g.name, opts.counterexampleDir);
-      s.failed.add(i);
-      if (stopAtFailure) break;
-    }
-    groups.push({ proven, total: goals.length, seconds: (performance.now() - tg) / 1000, counterexample: cx });
+  for (const [i, g] of built.entries()) {
+    if (allProven && !g.skipped) groups.push({ proven: g.goals.length, total: g.goals.length, seconds: g.seconds });
+    else groups.push(await checkGroup(s, i, g.goals, g.seconds, opts));
   }
-  return { path: id, groups, checksumsDemanded: prover.checksumsDemanded };
+  return { path: id, groups, togetherSeconds, checksumsDemanded: prover.checksumsDemanded };
+}
+
+/** The group's goals one by one (what checkPath does when they are not proven together). */
+async function checkGroup(s: Setup, i: number, goals: Goal[], seconds: number, opts: VerifyOptions): Promise<PathResult["groups"][number]> {
+  const { prover } = s;
+  const tg = performance.now();
+  let proven = 0;
+  let cx: Counterexample | undefined;
+  const stopAtFailure = opts.firstFailureOnly !== false;
+  for (const abstract of stopAtFailure && s.failed.has(i) ? [] : goals) {
+    let goal = abstract;
+    if (!(await prover.refute(goal))) {
+      proven++;
+      continue;
+    }
+    // Failed with the checksum update uninterpreted: decide it with the real arithmetic.
+    goal = prover.withArithmetic(abstract);
+    if (!(await prover.refute(goal))) {
+      proven++;
+      continue;
+    }
+    cx ??= await extractCounterexample(prover, goal, s.groups[i]!.name, opts.counterexampleDir);
+    s.failed.add(i);
+    if (stopAtFailure) break;
+  }
+  return { proven, total: goals.length, seconds: seconds + (performance.now() - tg) / 1000, counterexample: cx };
 }
 
 /**
@@ -233,7 +265,7 @@ export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
       done.set(r.path, r);
       const proven = r.groups.reduce((n, g) => n + g.proven, 0);
       const total = r.groups.reduce((n, g) => n + g.total, 0);
-      const seconds = r.groups.reduce((n, g) => n + g.seconds, 0);
+      const seconds = r.groups.reduce((n, g) => n + g.seconds, r.togetherSeconds);
       progress(`path ${r.path}: ${proven}/${total} goals ${proven === total ? "proven" : "NOT proven"}, ${seconds.toFixed(2)}s${who}`);
     };
     const helping = helpers.map((h, i) => h.run(queue, (r) => report(r, ` (process ${i + 2})`)));
@@ -283,7 +315,8 @@ async function finish(s: Setup, paths: PathResult[], t0: number, progress: (line
     seconds,
     failures: counterexamples.map((c) => ({ message: c.summary, file: c.location?.file, line: c.location?.line })),
   };
-  return { nf: s.nf.name, proven, stages: [stage], paths: s.prover.paths.length, groups: results, counterexamples, seconds };
+  const togetherSeconds = paths.reduce((n, p) => n + p.togetherSeconds, 0);
+  return { nf: s.nf.name, proven, stages: [stage], paths: s.prover.paths.length, groups: results, counterexamples, togetherSeconds, seconds };
 }
 
 // ---------------------------------------------------------------------------- helper processes
