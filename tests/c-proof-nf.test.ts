@@ -5,9 +5,10 @@
  * stage assumes (the accessors' contracts) is listed in compiler/verifier/c-stage.ts and
  * compiler/codegen/README.md.
  *
- * Cost: each function is proven once. The planted bugs are one-line mutations of the code vigorc
+ * Cost: each function is proven once, with cvc4 alone (C_STAGE_PROVERS). The planted bugs are one-line mutations of the code vigorc
  * generates today (made at test time, so they never go stale), all planted in one copy of the NAT
- * and proven in one run over the call preconditions only (WP's @requires goals).
+ * and proven in one run over the preconditions they break only (named in the contracts, at every call
+ * site of nf_process).
  */
 import * as assert from "uvu/assert";
 import { test } from "uvu";
@@ -17,7 +18,7 @@ import { join } from "node:path";
 import { emitC } from "../compiler/codegen/emit-c.ts";
 import { compileNf } from "../compiler/frontend/index.ts";
 import { proveC } from "../compiler/verifier/c-proof.ts";
-import { nfFunctions, runCStage, wpCacheArgs } from "../compiler/verifier/c-stage.ts";
+import { C_STAGE_PROVERS, nfFunctions, runCStage, wpCacheArgs } from "../compiler/verifier/c-stage.ts";
 import type { StageResult } from "../compiler/verifier/stage.ts";
 
 test("NOP: generated code proven, with its real goal count", async () => {
@@ -31,44 +32,28 @@ test("NOP: generated code proven, with its real goal count", async () => {
 });
 
 /**
- * The whole NAT run (242 goals) takes ~10 min of wall time on a loaded 2-core machine (most of it
- * WP's own simplifier), which alone would break CI's 20-minute budget: it runs with
- * VIGORC_FULL_PROOFS=1. So does packet.h's own proof (288 goals, ~2 min; the header did not change
- * in session 3, when the runtime structures' full proofs took CI's time). CI still proves the NAT's
- * call preconditions (the planted run below) and NOP in full.
+ * The whole NAT (every function of nf.c but the start-up ones: nf_process with nf_state_kept,
+ * nf_prefetch and its helpers, the record key and hash functions), in CI since the stage proves
+ * generated code with cvc4 alone (C_STAGE_PROVERS): 315/315 goals in 509 s wall at load 7-8, WP
+ * cache off. nf_prefetch's helpers are among the functions proven (checked below), so they have no
+ * test of their own.
  */
-const FULL_PROOFS = process.env["VIGORC_FULL_PROOFS"] === "1";
-
-(FULL_PROOFS ? test : test.skip)("NAT: every goal of nf_process (nf_state_kept included) and the record key and hash functions proven", async () => {
+test("NAT: every goal of the generated code proven (nf_process with nf_state_kept, nf_prefetch, key and hash functions)", async () => {
+  const compiled = compileNf("nfs/nat.ts");
+  assert.ok(compiled.module);
+  const functions = nfFunctions(emitC(compiled.module), { accessors: false });
+  for (const f of ["nf_process", "nf_prefetch", "vig_prefetch_flow_table_entry", "FlowId_hash", "FlowId_encode"]) assert.ok(functions.includes(f), functions.join(","));
   const r = await runCStage({ nfFile: "nfs/nat.ts" });
   console.log(`    NAT: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
   for (const f of r.failures) console.log(`      ${f.file}:${f.line} (${f.cLocation}) ${f.message}`);
-  assert.ok(r.goals.total > 200, `goals: ${r.goals.total}`);
+  assert.ok(r.goals.total > 250, `goals: ${r.goals.total}`);
   assert.equal(r.failures, []);
   assert.equal(r.goals.proven, r.goals.total);
   assert.ok(r.proven);
 });
 
-/**
- * nf_prefetch (the DPDK shell runs it over each burst before processing it) and its helpers: every
- * goal, in CI too (the whole-NAT run above covers them as well). It must write nothing (assigns
- * \nothing) and be free of runtime errors for every packet, like nf_process.
- */
-test("NAT: nf_prefetch and its prefetch helpers proven (writes nothing, no runtime error)", async () => {
-  const compiled = compileNf("nfs/nat.ts");
-  assert.ok(compiled.module);
-  const functions = nfFunctions(emitC(compiled.module), { accessors: false }).filter((f) => /prefetch/.test(f));
-  assert.equal(functions.sort(), ["nf_prefetch", "vig_prefetch", "vig_prefetch_flow_table_entry"]);
-  const r = await runCStage({ nfFile: "nfs/nat.ts", functions });
-  console.log(`    NAT nf_prefetch: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
-  for (const f of r.failures) console.log(`      ${f.file}:${f.line} (${f.cLocation}) ${f.message}`);
-  assert.ok(r.goals.total > 50, `goals: ${r.goals.total}`);
-  assert.equal(r.failures, []);
-  assert.equal(r.goals.proven, r.goals.total);
-  assert.ok(r.proven);
-});
-
-(FULL_PROOFS ? test : test.skip)("packet.h: every function proven against its contract", async () => {
+/** packet.h's functions against their contracts (its lemmas: tests/c-proof-packet-lemmas.test.ts). */
+test("packet.h: every function proven against its contract", async () => {
   const header = await readFile("runtime-c/packet/packet.h", "utf8");
   const functions = [...header.matchAll(/^static inline [\w ]+?\**(vig_\w+)\(/gm)].map((m) => m[1]!);
   assert.ok(functions.includes("vig_l4_write") && functions.includes("vig_parse_ipv4"), functions.join(","));
@@ -77,6 +62,7 @@ test("NAT: nf_prefetch and its prefetch helpers proven (writes nothing, no runti
     includeDirs: ["runtime-c/packet"],
     functions,
     unsignedOverflow: true,
+    provers: C_STAGE_PROVERS,
     extraArgs: wpCacheArgs(),
   });
   console.log(`    packet.h: ${r.proven}/${r.total} goals in ${r.seconds.toFixed(1)} s`);
@@ -118,12 +104,19 @@ async function plantInNat(): Promise<{ r: StageResult; cFile: string; lines: Rec
   const cFile = join(dir, "nat-planted.c");
   try {
     await writeFile(cFile, planted);
-    // Each planted bug breaks a callee's precondition: only those goals (WP's @requires) are proven;
-    // the rest of nf_process is the NAT test's.
-    // 30 s per goal, not the default 10: a correct goal (nat.ts:103) timed out at 10 s when CI ran
-    // the test lanes side by side. A step limit (3M, the runtime test's) made the run load-
-    // independent but 2x slower (521 s wall / 463 s CPU), the bugs' false goals running to the limit.
-    const r = await runCStage({ nfFile: "nfs/nat.ts", cFile, functions: ["nf_process"], properties: ["@requires"], splitStrategy: false, timeoutSeconds: 30 });
+    // Each planted bug breaks one named precondition of a callee (packet.h's loads: `readable`; the
+    // accessors: `key_absent`, `entry_exists`): only those goals, at every call site of nf_process,
+    // are proven (the correct call sites must be proven, the bugs' rejected); the rest of nf_process
+    // is the NAT test's. Session 5: all of nf_process's call preconditions (@requires) with cvc4
+    // alone left a correct goal unproven at load 7 (vig_store48 after the LAN/WAN join, nat.ts:103,
+    // which needs the split tactic, off here: the bugs' false goals would each be split).
+    const r = await runCStage({
+      nfFile: "nfs/nat.ts",
+      cFile,
+      functions: ["nf_process"],
+      properties: ["readable", "key_absent", "entry_exists"],
+      splitStrategy: false,
+    });
     console.log(`    planted NAT: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
     return { r, cFile, lines };
   } finally {
@@ -165,6 +158,9 @@ test("planted bugs: no other goal fails (each rejection is the bug's own)", asyn
   const { r } = await planted();
   const lines = r.failures.map((x) => x.line);
   assert.ok(lines.every((l) => l === 61 || l === 82 || l === 97), JSON.stringify(r.failures));
+  // Exactly the three bugs' goals are unproven; every other selected call site is proven.
+  assert.equal(r.goals.total - r.goals.proven, 3);
+  assert.ok(r.goals.total > 3, `goals: ${r.goals.total}`);
 });
 
 test.run();

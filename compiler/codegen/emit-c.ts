@@ -665,7 +665,9 @@ class CEmitter {
   /**
    * The contract of a typed accessor: the structure function's contract restated for the NF (record
    * keys, the state invariant and times bound kept). WP proves it against the structure's contract;
-   * generated functions are proven against it.
+   * generated functions are proven against it. Each operation's own precondition is named
+   * (`key_absent`, `entry_exists` ...) so that a proof can select it at every call site (WP's
+   * -wp-prop, as tests/c-proof-nf.test.ts's planted-bug run does).
    */
   private accessorContract(d: StructureDecl, method: string): string {
     const h = `st->${d.name}`;
@@ -694,16 +696,16 @@ class CEmitter {
         break;
       case "FlowTable.add":
         withNow();
-        c.push(`requires !${d.name}_has(st, key);`);
+        c.push(`requires key_absent: !${d.name}_has(st, key);`);
         writes(timesLe("now"), `\\result.present ==> \\result.value < ${cap} && ${entry("\\result.value")}`);
         break;
       case "FlowTable.refresh":
         withNow();
-        c.push(`requires ${entry("index")};`);
+        c.push(`requires entry_exists: ${entry("index")};`);
         writes(timesLe("now"));
         break;
       case "FlowTable.remove":
-        c.push(`requires ${entry("index")};`);
+        c.push(`requires entry_exists: ${entry("index")};`);
         writes(keepsTimes);
         break;
       case "FlowTable.expire":
@@ -717,19 +719,19 @@ class CEmitter {
         reads(`\\result == ${h}->size && \\result <= ${cap}`);
         break;
       case "FlowMap.put":
-        c.push(`requires !${d.name}_has(st, key) && ${h}->size < ${cap};`);
+        c.push(`requires key_absent: !${d.name}_has(st, key) && ${h}->size < ${cap};`);
         writes();
         break;
       case "FlowMap.erase":
-        c.push(`requires ${d.name}_has(st, key);`);
+        c.push(`requires key_present: ${d.name}_has(st, key);`);
         writes();
         break;
       case "Vector.get":
-        c.push(`requires index < ${cap};`);
+        c.push(`requires index_in_range: index < ${cap};`);
         reads();
         break;
       case "Vector.set":
-        c.push(`requires index < ${cap};`);
+        c.push(`requires index_in_range: index < ${cap};`);
         writes();
         break;
       case "IndexAllocator.isAllocated":
@@ -748,11 +750,11 @@ class CEmitter {
         break;
       case "IndexAllocator.refresh":
         withNow();
-        c.push(`requires ${allocated("index")};`);
+        c.push(`requires index_allocated: ${allocated("index")};`);
         writes(timesLe("now"));
         break;
       case "IndexAllocator.free":
-        c.push(`requires ${allocated("index")};`);
+        c.push(`requires index_allocated: ${allocated("index")};`);
         writes(keepsTimes);
         break;
       default:

@@ -50,6 +50,8 @@ export interface ProveCOptions {
   unsignedOverflow?: boolean;
   /** Parallel prover processes (default 2). */
   parallel?: number;
+  /** The provers WP runs on each goal, side by side (default z3 and cvc4). */
+  provers?: string[];
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -83,7 +85,7 @@ export function framaCArgs(opts: Omit<ProveCOptions, "files">, csvReport: string
     "-wp",
     "-wp-rte",
     "-wp-prover",
-    "z3,cvc4",
+    (opts.provers ?? ["z3", "cvc4"]).join(","),
     "-wp-timeout",
     String(opts.timeoutSeconds ?? 10),
     ...(opts.steps !== undefined ? ["-wp-steps", String(opts.steps)] : []),

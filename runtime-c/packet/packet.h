@@ -6,7 +6,9 @@
  * -warn-unsigned-overflow): memory accesses stay inside what the precondition declares valid,
  * no arithmetic wraps. The parse contracts state how many bytes a present header guarantees
  * (offset + minimum length <= len), which is what generated code needs to read its fields.
- * Offsets are below 65536: packets are at most 65535 bytes (len is a uint16_t). */
+ * Offsets are below 65536: packets are at most 65535 bytes (len is a uint16_t). The loads' bounds
+ * precondition is named `readable`, so that a proof can select it at every call site
+ * (`-wp-prop=readable`, as tests/c-proof-nf.test.ts's planted-bug run does). */
 #ifndef VIG_PACKET_H
 #define VIG_PACKET_H
 
@@ -41,25 +43,25 @@ struct vig_opt_u32 {
 /*@ lemma vig_shift8: \forall integer x; (x << 8) == x * 256;
     lemma vig_shift16: \forall integer x; (x << 16) == x * 65536; */
 
-/*@ requires at < 65536 && \valid_read(p + at);
+/*@ requires readable: at < 65536 && \valid_read(p + at);
     assigns \nothing;
     ensures \result == p[at]; */
 static inline uint8_t vig_load8(const uint8_t *p, uint32_t at) { return p[at]; }
-/*@ requires at + 1 < 65536 && \valid_read(p + (at .. at + 1));
+/*@ requires readable: at + 1 < 65536 && \valid_read(p + (at .. at + 1));
     assigns \nothing;
     ensures \result == p[at] * 256 + p[at + 1]; */
 static inline uint16_t vig_load16(const uint8_t *p, uint32_t at) {
   const uint8_t *q = p + at;
   return (uint16_t)(((uint32_t)q[0] << 8) + q[1]);
 }
-/*@ requires at + 3 < 65536 && \valid_read(p + (at .. at + 3));
+/*@ requires readable: at + 3 < 65536 && \valid_read(p + (at .. at + 3));
     assigns \nothing;
     ensures \result == (p[at] * 256 + p[at + 1]) * 65536 + p[at + 2] * 256 + p[at + 3]; */
 static inline uint32_t vig_load32(const uint8_t *p, uint32_t at) {
   const uint8_t *q = p + at;
   return ((uint32_t)vig_load16(q, 0) << 16) + vig_load16(q, 2);
 }
-/*@ requires at + 5 < 65536 && \valid_read(p + (at .. at + 5));
+/*@ requires readable: at + 5 < 65536 && \valid_read(p + (at .. at + 5));
     assigns \nothing; */
 static inline uint64_t vig_load48(const uint8_t *p, uint32_t at) {
   const uint8_t *q = p + at;
