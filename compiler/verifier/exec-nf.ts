@@ -6,7 +6,7 @@
 import type { HeaderName } from "../../dsl/layout.ts";
 import type { ConfigField, Expr, FunctionDecl, IntWidth, NfModule, SourceLoc, Stmt, StructureDecl } from "../ir/ir.ts";
 import { MAX_FRAME, PacketModel, TableOps, type Arr, type FactSink, type Rec, type TableView, BaseTable } from "./sym.ts";
-import { Bits, isFalse, isTrue, type B, type BV, type Z } from "./z3.ts";
+import { apply, Bits, isFalse, isTrue, type B, type BV, type Z } from "./z3.ts";
 import type { FuncDecl } from "z3-solver";
 
 export type Val =
@@ -94,7 +94,7 @@ export class SymInputs {
   configAt(name: string, index: BV): BV {
     const c = this.cfg.get(name);
     if (!c?.perDevice) throw new Error(`config field ${name} is not per-device`);
-    const v = c.perDevice.call(index) as BV;
+    const v = apply<BV>(c.perDevice, index);
     const key = `${name}:${index.id()}`;
     if (!this.seenCfgIndex.has(key)) {
       this.seenCfgIndex.add(key);
@@ -103,7 +103,7 @@ export class SymInputs {
     return v;
   }
   deviceMac(d: BV): BV {
-    return this.deviceMacF.call(d) as BV;
+    return apply<BV>(this.deviceMacF, d);
   }
 }
 

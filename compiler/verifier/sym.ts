@@ -23,7 +23,7 @@ import {
   type HeaderName,
 } from "../../dsl/layout.ts";
 import type { RecordDecl } from "../ir/ir.ts";
-import { Bits, type AnyExpr, type B, type BV, type Z } from "./z3.ts";
+import { apply, Bits, type AnyExpr, type B, type BV, type Z } from "./z3.ts";
 
 /** The largest frame the verifier considers: 1514 bytes (Ethernet MTU 1500 + 14-byte header, no FCS). */
 export const MAX_FRAME = 1514;
@@ -302,7 +302,7 @@ export class ChecksumFn {
   }
 
   apply(c: BV, oldWord: BV, newWord: BV): BV {
-    const app = this.fn.call(c, oldWord, newWord) as BV;
+    const app = apply<BV>(this.fn, c, oldWord, newWord);
     if (!this.defs.has(app.id())) this.defs.set(app.id(), app.eq(this.arithmetic(c, oldWord, newWord)));
     return app;
   }
@@ -429,17 +429,17 @@ export class BaseTable implements TableView {
   }
 
   private rawAlloc(i: BV): B {
-    return this.allocF.call(i) as B;
+    return apply<B>(this.allocF, i);
   }
   private rawTime(i: BV): BV {
-    return this.timeF.call(i) as BV;
+    return apply<BV>(this.timeF, i);
   }
   private rawKey(i: BV): Rec {
-    return Object.fromEntries(this.record.fields.map((f) => [f.name, this.keyF[f.name]!.call(i) as BV]));
+    return Object.fromEntries(this.record.fields.map((f) => [f.name, apply<BV>(this.keyF[f.name]!, i)]));
   }
   private rawFind(k: Rec): { present: B; index: BV } {
     const p = this.pack(k);
-    return { present: this.findP.call(p) as B, index: this.findI.call(p) as BV };
+    return { present: apply<B>(this.findP, p), index: apply<BV>(this.findI, p) };
   }
 
   /** Instantiates the invariants at index i: an allocated index is < capacity, its key maps back to it, its time <= now. */

@@ -3,7 +3,7 @@
  * reused by every verification in the process, with small helpers for fixed-width arithmetic.
  */
 import { spawnSync } from "node:child_process";
-import { init, type Arith, type Bool, type BitVec, type Context, type Expr } from "z3-solver";
+import { init, type Arith, type Bool, type BitVec, type Context, type Expr, type FuncDecl } from "z3-solver";
 
 export type Z = Context<"main">;
 export type BV = BitVec<number, "main">;
@@ -73,6 +73,21 @@ function guardChecks(c: Z): void {
     }
   };
 }
+
+/**
+ * decl(args), memoized. z3-solver's FuncDecl.call prints the whole declaration on every call (its
+ * argument-count message is built before the check), which was ~1 s of a NAT run's main thread.
+ * The memo holds the arguments, so their ids are not reused while it lives.
+ */
+export function apply<R extends AnyExpr>(decl: FuncDecl<"main">, ...args: AnyExpr[]): R {
+  let memo = applications.get(decl);
+  if (!memo) applications.set(decl, (memo = new Map()));
+  const key = args.map((a) => a.id()).join(",");
+  let hit = memo.get(key);
+  if (!hit) memo.set(key, (hit = { args, app: decl.call(...args) }));
+  return hit.app as R;
+}
+const applications = new WeakMap<FuncDecl<"main">, Map<string, { args: AnyExpr[]; app: AnyExpr }>>();
 
 /** Width-safe helpers bound to a context. */
 export class Bits {
