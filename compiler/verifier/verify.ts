@@ -240,21 +240,41 @@ async function checkGroup(s: Setup, i: number, goals: Goal[], seconds: number, o
  * Processes that check paths side by side: the solver's work is most of a run and each process
  * has one z3 context that checks one query at a time, so a second process (which explores the
  * same paths, deterministically) takes paths from the same queue. It costs CPU (its own start-up
- * and exploration), so the default is a second process only when a core is idle (load average
- * below cores - 1); VIGORC_VERIFY_WORKERS sets the count (1: this process alone).
+ * and exploration), so the default is a second process only when the cores are idle now;
+ * VIGORC_VERIFY_WORKERS sets the count (1: this process alone).
  */
-function workerCount(opts: VerifyOptions): number {
+async function workerCount(opts: VerifyOptions): Promise<number> {
   const env = process.env["VIGORC_VERIFY_WORKERS"];
-  const idleCores = Math.ceil(os.availableParallelism() - os.loadavg()[0]!);
-  const n = opts.workers ?? (env ? Number(env) : Math.min(2, Math.max(1, idleCores)));
+  const n = opts.workers ?? (env ? Number(env) : Math.min(2, Math.max(1, Math.floor((await idleCores()) + 0.5))));
   return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/**
+ * How many cores are idle now: the idle share of every core's time over a short sample. Not the
+ * load average, which lags by a minute: right after one verify run it still counted that run, so
+ * back-to-back runs on an idle machine got no helper.
+ */
+async function idleCores(sampleMs = 100): Promise<number> {
+  const total = (t: os.CpuInfo["times"]) => t.user + t.nice + t.sys + t.irq + t.idle;
+  const before = os.cpus();
+  await new Promise((resolve) => setTimeout(resolve, sampleMs));
+  const after = os.cpus();
+  let idle = 0;
+  let all = 0;
+  after.forEach((c, i) => {
+    const b = before[i];
+    if (!b) return;
+    idle += c.times.idle - b.times.idle;
+    all += total(c.times) - total(b.times);
+  });
+  return all > 0 ? (idle / all) * after.length : 0;
 }
 
 export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
   const t0 = performance.now();
   const progress = opts.progress ?? (() => undefined);
   // Helpers start first, so that their setup overlaps this process's.
-  const helpers = Array.from({ length: workerCount(opts) - 1 }, () => startHelper(opts));
+  const helpers = Array.from({ length: (await workerCount(opts)) - 1 }, () => startHelper(opts));
   try {
     const s = await setUp(opts);
     progress(`explored ${s.prover.paths.length} paths of ${s.nf.name} in ${s.exploreSeconds.toFixed(2)}s`);
