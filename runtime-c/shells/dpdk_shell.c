@@ -34,6 +34,12 @@
 
 #define MAX_BURST 64
 #define MAX_PACKET_LEN 65535u
+
+/* Whether the NF can see the mbuf's packet: one segment and a length nf_process takes (uint16_t).
+ * The others are dropped unprocessed (and counted). */
+static inline bool nf_can_process(const struct rte_mbuf *m) {
+  return m->nb_segs == 1 && m->pkt_len <= MAX_PACKET_LEN;
+}
 #define RX_DESC 1024
 #define TX_DESC 1024
 
@@ -330,7 +336,7 @@ int main(int argc, char **argv) {
       if (n > 1) {
         for (uint16_t i = 0; i < n; i++) {
           struct rte_mbuf *m = bufs[i];
-          if (likely(m->nb_segs == 1 && m->pkt_len <= MAX_PACKET_LEN)) {
+          if (likely(nf_can_process(m))) {
             nf_prefetch(state, cfg, &env, rte_pktmbuf_mtod(m, uint8_t *), (uint16_t)m->data_len, d,
                         now);
           }
@@ -338,7 +344,7 @@ int main(int argc, char **argv) {
       }
       for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = bufs[i];
-        if (unlikely(m->nb_segs != 1 || m->pkt_len > MAX_PACKET_LEN)) {
+        if (unlikely(!nf_can_process(m))) {
           actions[i] = NF_ACTION_DROP;
           oversize++;
           continue;
