@@ -189,13 +189,11 @@ async function checkPath(s: Setup, id: number, opts: VerifyOptions): Promise<Pat
   const { prover } = s;
   const p = prover.paths.find((x) => x.id === id);
   if (!p) throw new Error(`no path ${id}`);
-  const stopAtFailure = opts.firstFailureOnly !== false;
-  const skipped = (i: number) => stopAtFailure && s.failed.has(i);
   const built = await asBadInput(() =>
     s.groups.map((g, i) => {
       const t = performance.now();
       const goals = g.goals([p]);
-      return { goals, seconds: (performance.now() - t) / 1000, skipped: skipped(i) };
+      return { goals, seconds: (performance.now() - t) / 1000, skipped: groupStopped(s, i, opts) };
     }),
   );
   const t = performance.now();
@@ -210,14 +208,18 @@ async function checkPath(s: Setup, id: number, opts: VerifyOptions): Promise<Pat
   return { path: id, groups, togetherSeconds, checksumsDemanded: prover.checksumsDemanded };
 }
 
+/** With firstFailureOnly (the default), a group with a counterexample in this process checks no more goals. */
+function groupStopped(s: Setup, i: number, opts: VerifyOptions): boolean {
+  return opts.firstFailureOnly !== false && s.failed.has(i);
+}
+
 /** The group's goals one by one (what checkPath does when they are not proven together). */
 async function checkGroup(s: Setup, i: number, goals: Goal[], seconds: number, opts: VerifyOptions): Promise<PathResult["groups"][number]> {
   const { prover } = s;
   const tg = performance.now();
   let proven = 0;
   let cx: Counterexample | undefined;
-  const stopAtFailure = opts.firstFailureOnly !== false;
-  for (const abstract of stopAtFailure && s.failed.has(i) ? [] : goals) {
+  for (const abstract of groupStopped(s, i, opts) ? [] : goals) {
     let goal = abstract;
     if (!(await prover.refute(goal))) {
       proven++;
@@ -231,7 +233,7 @@ async function checkGroup(s: Setup, i: number, goals: Goal[], seconds: number, o
     }
     cx ??= await extractCounterexample(prover, goal, s.groups[i]!.name, opts.counterexampleDir);
     s.failed.add(i);
-    if (stopAtFailure) break;
+    if (opts.firstFailureOnly !== false) break;
   }
   return { proven, total: goals.length, seconds: seconds + (performance.now() - tg) / 1000, counterexample: cx };
 }
