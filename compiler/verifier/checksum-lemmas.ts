@@ -12,6 +12,7 @@
  * chain applied to the input's, every other covered word unchanged) is in prove.ts.
  */
 import type { Arith, Bool, Context } from "z3-solver";
+import { newSolver } from "./z3.ts";
 
 type Int = Arith<"main">;
 type B = Bool<"main">;
@@ -97,7 +98,7 @@ export class ChecksumLemmas {
   async prove(): Promise<LemmaResult[]> {
     const results: LemmaResult[] = [];
     for (const s of this.statements()) {
-      const solver = new this.Z.Solver();
+      const solver = newSolver(this.Z);
       for (const f of s.facts) solver.add(f);
       solver.add(this.Z.Not(s.claim));
       results.push({ what: s.what, proven: (await solver.check()) === "unsat" });

@@ -10,7 +10,7 @@ import type { NfModule, SourceLoc } from "../ir/ir.ts";
 import { NfExecutor, SymInputs, type NfPath } from "./exec-nf.ts";
 import { SpecInterpreter, W, type Outcome, type SpecFn, type SVal } from "./spec-interp.ts";
 import { checksumFn, type Arr, type TableView } from "./sym.ts";
-import { Bits, isTrue, type B, type BV, type Z } from "./z3.ts";
+import { Bits, isTrue, newSolver, type B, type BV, type Z } from "./z3.ts";
 import type { Model, Solver } from "z3-solver";
 
 export interface Goal {
@@ -72,7 +72,7 @@ export class Prover {
     readonly nf: NfModule,
   ) {
     this.b = new Bits(Z);
-    this.solver = new Z.Solver();
+    this.solver = newSolver(Z);
     const facts = {
       assume: (f: B) => {
         if (isTrue(f)) return;
@@ -139,7 +139,7 @@ export class Prover {
     const relevant = this.facts.filter((f) => [...freshConstants([f])].every((c) => mentioned.has(c)));
     const attempts = relevant.length < this.facts.length ? [relevant, this.facts] : [this.facts];
     for (const facts of attempts) {
-      const solver = new this.Z.Solver();
+      const solver = newSolver(this.Z);
       for (const c of [...facts, ...query]) solver.add(c);
       const r = await this.check(`${g.group}: ${g.message}${facts === this.facts ? "" : ` (${facts.length}/${this.facts.length} facts)`}`, solver);
       if (r === "unknown") throw new Error(`Z3 could not decide: ${g.message}`);

@@ -3,7 +3,7 @@
  * reused by every verification in the process, with small helpers for fixed-width arithmetic.
  */
 import { spawnSync } from "node:child_process";
-import { init, type Arith, type Bool, type BitVec, type Context, type Expr, type FuncDecl } from "z3-solver";
+import { init, type Arith, type Bool, type BitVec, type Context, type Expr, type FuncDecl, type Solver } from "z3-solver";
 
 export type Z = Context<"main">;
 export type BV = BitVec<number, "main">;
@@ -23,6 +23,18 @@ export function z3(): Promise<Z> {
     return c;
   })();
   return ctxPromise;
+}
+
+/**
+ * A solver with the verifier's settings. blast_select_store: a read through a store becomes an
+ * if-then-else at rewrite time instead of array axioms during the search. The packets are arrays
+ * of bytes written by the NF and read by the spec, and this halved the solver's time on the NAT's
+ * costliest path queries (six dumped queries, 2 interleaved runs: 7.5 / 8.7 -> 4.2 / 4.2 s CPU).
+ */
+export function newSolver(c: Z): Solver<"main"> {
+  const s = new c.Solver();
+  s.set("blast_select_store", true);
+  return s;
 }
 
 /*
