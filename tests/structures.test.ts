@@ -5,6 +5,7 @@
  * AddressSanitizer + UndefinedBehaviorSanitizer; both must print exactly what the model computes.
  * Set VIGORC_TEST_SEED to replay a failing run.
  */
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -67,6 +68,10 @@ interface Script {
   expected: string[];
 }
 
+/** Map key sizes: the harness's 6-byte keys, and VIG_MAP_KEY_MAX (map.h) bytes, which fill a slot's key. */
+const MAP_KEY_MAX = Number(/#define VIG_MAP_KEY_MAX (\d+)u/.exec(readFileSync(join(STRUCTURES, "map.h"), "utf8"))?.[1]);
+const mapKeySize = (capacity: number): number => ([1, 7, 1000].includes(capacity) ? MAP_KEY_MAX : 6);
+
 function mapScript(seed: number, capacity: number): Script {
   const r = prng(seed);
   const mode: HashMode = (["mixed", "weak", "constant"] as const)[seed % 3] as HashMode;
@@ -101,7 +106,7 @@ function mapScript(seed: number, capacity: number): Script {
       expected.push(String(model.size));
     }
   }
-  return { header: `map ${capacity}`, ops, expected };
+  return { header: `map ${capacity} ${mapKeySize(capacity)}`, ops, expected };
 }
 
 interface Elem {
@@ -302,6 +307,13 @@ async function compare(name: string, make: (seed: number, capacity: number) => S
 
 test("map: C vig_map agrees with FlowMap on 125,000 random operations", async () => {
   assert.ok((await compare("map", mapScript)) >= 100_000);
+});
+
+test(`map: vig_map_alloc takes keys of 1 to ${MAP_KEY_MAX} bytes, returns NULL for 0 and for more`, async () => {
+  for (const binary of Object.values(binaries)) {
+    const run = await execa(binary, [], { input: "mapalloc 100\n", env: { ASAN_OPTIONS: "detect_leaks=0" } });
+    assert.is(run.stdout, `0 0\n1 1\n6 1\n${MAP_KEY_MAX} 1\n${MAP_KEY_MAX + 1} 0\n1000 0`);
+  }
 });
 
 test("vector: C vig_vector agrees with Vector on 125,000 random operations", async () => {

@@ -44,7 +44,6 @@ const FOOTPRINT: Record<StructureDecl["kind"], (h: string) => string[]> = {
   FlowTable: (h) => [
     `${h}->map->size`,
     `${h}->map->slots[0 .. ${h}->map->table_size - 1]`,
-    `${h}->map->keys[0 .. ${h}->map->table_size * ${h}->key_size - 1]`,
     `${h}->map->order[0 .. ${h}->map->table_size - 1]`,
     `${h}->keys->data[0 .. ${h}->capacity * ${h}->key_size - 1]`,
     `${h}->hashes[0 .. ${h}->capacity - 1]`,
@@ -58,7 +57,6 @@ const FOOTPRINT: Record<StructureDecl["kind"], (h: string) => string[]> = {
   FlowMap: (h) => [
     `${h}->size`,
     `${h}->slots[0 .. ${h}->table_size - 1]`,
-    `${h}->keys[0 .. ${h}->table_size * ${h}->key_size - 1]`,
     `${h}->order[0 .. ${h}->table_size - 1]`,
   ],
   Vector: (h) => [`${h}->data[0 .. ${h}->capacity * ${h}->elem_size - 1]`],
@@ -87,7 +85,6 @@ const BLOCKS: Record<StructureDecl["kind"], (h: string) => string[]> = {
   FlowMap: (h) => [
     h,
     `${h}->slots + (0 .. ${h}->table_size - 1)`,
-    `${h}->keys + (0 .. ${h}->table_size * ${h}->key_size - 1)`,
     `${h}->order + (0 .. ${h}->table_size - 1)`,
   ],
   Vector: (h) => [h, `${h}->data + (0 .. ${h}->capacity * ${h}->elem_size - 1)`],
@@ -646,7 +643,7 @@ class CEmitter {
         );
       if (d.kind === "FlowMap")
         preds.push(
-          `  predicate ${d.name}_has{L}(struct nf_state *st, struct ${r} r) =\n    \\exists integer s; 0 <= s < ${h}->table_size && vig_map_busy(${h}, s) &&\n      ${h}->slots[s].hash == ${r}_hash_of(r) && ${r}_encodes(${h}->keys + s * ${h}->key_size, r);`,
+          `  predicate ${d.name}_has{L}(struct nf_state *st, struct ${r} r) =\n    \\exists integer s; 0 <= s < ${h}->table_size && vig_map_busy(${h}, s) &&\n      ${h}->slots[s].hash == ${r}_hash_of(r) && ${r}_encodes(&${h}->slots[s].key[0], r);`,
         );
     }
     // Different structures live in different blocks.

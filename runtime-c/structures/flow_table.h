@@ -54,7 +54,6 @@ struct vig_flow_table {
     t->keys->elem_size == t->key_size && t->keys->capacity == t->capacity &&
     t->alloc->capacity == t->capacity &&
     \separated(t, t->map, t->map->slots + (0 .. t->map->table_size - 1),
-               t->map->keys + (0 .. t->map->table_size * t->map->key_size - 1),
                t->map->order + (0 .. t->map->table_size - 1),
                t->keys, t->keys->data + (0 .. t->capacity * t->key_size - 1),
                t->hashes + (0 .. t->capacity - 1),
@@ -96,13 +95,13 @@ struct vig_flow_table {
   // A key argument: key_size readable bytes outside the table's own storage.
   predicate vig_flow_table_key_ok{L}(struct vig_flow_table *t, char *k) =
     \valid_read(k + (0 .. t->key_size - 1)) &&
-    \separated(k + (0 .. t->key_size - 1), t->map->keys + (0 .. t->map->table_size * t->key_size -
-  1), t->keys->data + (0 .. t->capacity * t->key_size - 1));
+    \separated(k + (0 .. t->key_size - 1), t->map->slots + (0 .. t->map->table_size - 1),
+               t->keys->data + (0 .. t->capacity * t->key_size - 1));
 */
 
 /* A table of at most `capacity` entries with keys of `key_size` bytes, expiring entries idle for
- * longer than expiration_ns; NULL when key_size or capacity is 0, capacity exceeds
- * VIG_MAP_MAX_CAPACITY, or memory is short. */
+ * longer than expiration_ns; NULL when key_size or capacity is 0, key_size exceeds VIG_MAP_KEY_MAX,
+ * capacity exceeds VIG_MAP_MAX_CAPACITY, or memory is short. */
 /*@ assigns \result \from key_size, capacity, expiration_ns;
     ensures \result == \null ||
       (vig_flow_table_inv(\result) && \result->key_size == key_size &&
@@ -159,7 +158,6 @@ bool vig_flow_table_find(const struct vig_flow_table *t, const void *key, uint32
                  t->alloc->cells + (0 .. t->capacity - 1),
                  t->alloc->order + (0 .. t->capacity - 1));
     assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1],
-      t->map->keys[0 .. t->map->table_size * t->key_size - 1],
       t->map->order[0 .. t->map->table_size - 1],
       t->keys->data[0 .. t->capacity * t->key_size - 1], t->hashes[0 .. t->capacity - 1],
       t->alloc->count, t->alloc->clock, t->alloc->oldest, t->alloc->newest,

@@ -3,6 +3,10 @@
 
 #include <stdlib.h>
 
+/* A lookup that finds its entry in its home bucket reads one cache line: the slot tables are
+ * allocated on 64-byte (huge page) boundaries when large (bulk_alloc.c), and a slot is 32 bytes. */
+_Static_assert(sizeof(struct vig_map_slot) == 32, "a map slot is half a cache line");
+
 /* A C label for ACSL's \at(e, L), seen only by Frama-C (compilers would warn: unused label). */
 #ifdef __FRAMAC__
 #define PROOF_LABEL(l)                                                                             \
@@ -45,28 +49,26 @@ static uint32_t table_size_for(uint32_t capacity) {
 }
 
 /*@ requires \valid(m) && \valid(slots + (0 .. table_size - 1));
-    requires \valid(keys + (0 .. table_size * key_size - 1));
     requires \valid(order + (0 .. table_size - 1));
-    requires \separated(m, slots + (0 .. table_size - 1), keys + (0 .. table_size * key_size - 1),
-                        order + (0 .. table_size - 1));
-    requires key_size >= 1 && capacity >= 1 && 2 * capacity <= table_size <= VIG_MAP_MAX_TABLE;
+    requires \separated(m, slots + (0 .. table_size - 1), order + (0 .. table_size - 1));
+    requires 1 <= key_size <= VIG_MAP_KEY_MAX && capacity >= 1;
+    requires 2 * capacity <= table_size <= VIG_MAP_MAX_TABLE;
     assigns *m, slots[0 .. table_size - 1], order[0 .. table_size - 1];
     ensures vig_map_inv(m);
     ensures m->key_size == key_size && m->capacity == capacity && m->size == 0;
     ensures \forall char *k, integer h; !vig_map_has(m, k, h);
 */
 static void map_init(struct vig_map *m, uint32_t key_size, uint32_t capacity, uint32_t table_size,
-                     struct vig_map_slot *slots, char *keys, int32_t *order) {
+                     struct vig_map_slot *slots, struct vig_map_rank *order) {
   m->key_size = key_size;
   m->capacity = capacity;
   m->table_size = table_size;
   m->size = 0;
   m->slots = slots;
-  m->keys = keys;
   m->order = order;
   /*@ loop invariant 0 <= i <= table_size;
       loop invariant \forall integer s; 0 <= s < i ==>
-        slots[s].busy == 0 && slots[s].probes == 0 && slots[s].pos == s && order[s] == s;
+        slots[s].busy == 0 && slots[s].probes == 0 && order[s].pos == s && order[s].slot == s;
       loop assigns i, slots[0 .. table_size - 1], order[0 .. table_size - 1];
       loop variant table_size - i;
   */
@@ -75,40 +77,39 @@ static void map_init(struct vig_map *m, uint32_t key_size, uint32_t capacity, ui
     slots[i].hash = 0;
     slots[i].value = 0;
     slots[i].probes = 0;
-    slots[i].pos = (int32_t)i;
-    order[i] = (int32_t)i;
+    order[i].slot = (int32_t)i;
+    order[i].pos = (int32_t)i;
   }
   /*@ assert m->table_size == table_size && m->size == 0 && m->key_size == key_size; */
-  /*@ assert m->slots == slots && m->order == order && m->keys == keys; */
+  /*@ assert m->slots == slots && m->order == order; */
   /*@ assert vig_map_valid(m); */
   /*@ assert \forall integer x; 0 <= x < table_size ==> !vig_map_busy(m, x); */
   /*@ assert \forall integer i; 0 <= i < table_size ==>
-        0 <= m->order[i] < m->table_size && m->slots[m->order[i]].pos == i; */
+        0 <= m->order[i].slot < m->table_size && m->order[m->order[i].slot].pos == i; */
   /*@ assert \forall integer x; 0 <= x < table_size ==>
-        0 <= m->slots[x].pos < m->table_size && m->order[m->slots[x].pos] == x &&
-        (vig_map_busy(m, x) <==> m->slots[x].pos < m->size); */
+        0 <= m->order[x].pos < m->table_size && m->order[m->order[x].pos].slot == x &&
+        (vig_map_busy(m, x) <==> m->order[x].pos < m->size); */
   /*@ assert vig_map_perm(m); */
   /*@ assert vig_map_probes_ok(m); */
   /*@ assert vig_map_unique(m); */
 }
 
 struct vig_map *vig_map_alloc(uint32_t key_size, uint32_t capacity) {
-  if (key_size == 0 || capacity == 0 || capacity > VIG_MAP_MAX_CAPACITY) {
+  if (key_size == 0 || key_size > VIG_MAP_KEY_MAX || capacity == 0 ||
+      capacity > VIG_MAP_MAX_CAPACITY) {
     return NULL;
   }
   uint32_t table_size = table_size_for(capacity);
   struct vig_map *m = malloc(sizeof(struct vig_map));
   struct vig_map_slot *slots = vig_bulk_calloc(table_size, sizeof(struct vig_map_slot));
-  char *keys = vig_bulk_calloc(table_size, key_size);
-  int32_t *order = vig_bulk_calloc(table_size, sizeof(int32_t));
-  if (m == NULL || slots == NULL || keys == NULL || order == NULL) {
+  struct vig_map_rank *order = vig_bulk_calloc(table_size, sizeof(struct vig_map_rank));
+  if (m == NULL || slots == NULL || order == NULL) {
     free(m);
     vig_bulk_free(slots, table_size, sizeof(struct vig_map_slot));
-    vig_bulk_free(keys, table_size, key_size);
-    vig_bulk_free(order, table_size, sizeof(int32_t));
+    vig_bulk_free(order, table_size, sizeof(struct vig_map_rank));
     return NULL;
   }
-  map_init(m, key_size, capacity, table_size, slots, keys, order);
+  map_init(m, key_size, capacity, table_size, slots, order);
   return m;
 }
 
@@ -133,60 +134,29 @@ static uint32_t home_bucket(uint32_t hash, uint32_t t) {
   return (uint32_t)((uint64_t)hash * t / 4294967296u);
 }
 
-/*@ requires \valid_read(a + (0 .. n - 1)) && \valid_read(b + (0 .. n - 1));
-    assigns \nothing;
-    ensures \result <==> (\forall integer j; 0 <= j < n ==> a[j] == b[j]);
-*/
-static bool key_equals(const char *a, const char *b, uint32_t n) {
-  /*@ loop invariant 0 <= i <= n;
-      loop invariant \forall integer j; 0 <= j < i ==> a[j] == b[j];
-      loop assigns i;
-      loop variant n - i;
-  */
-  for (uint32_t i = 0; i < n; i++) {
-    if (a[i] != b[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/* Offset of slot s's key (pure arithmetic: its bounds are proven here, once; that key areas do
- * not overlap is the lemma vig_slot_disjoint). */
-/*@ requires 0 < ks && s < t;
-    assigns \nothing;
-    ensures \result == s * ks;
-    ensures 0 <= \result && \result + ks <= t * ks;
-*/
-static size_t key_offset(uint32_t s, uint32_t t, uint32_t ks) {
-  (void)t; /* only in the contract */
-  /*@ assert s + 1 <= t && (s + 1) * ks <= t * ks; */
-  return (size_t)s * ks;
-}
-
-/* The key area of slot s. */
-/*@ requires vig_map_valid(m) && s < m->table_size;
-    assigns \nothing;
-    ensures \result == m->keys + s * m->key_size;
-    ensures 0 <= s * m->key_size && s * m->key_size + m->key_size <= m->table_size * m->key_size;
-    ensures \valid(\result + (0 .. m->key_size - 1));
-    ensures \forall integer x, j; 0 <= x < m->table_size && x != s && 0 <= j < m->key_size ==>
-      x * m->key_size + j < s * m->key_size || x * m->key_size + j >= s * m->key_size + m->key_size;
-*/
-static char *key_area(const struct vig_map *m, uint32_t s) {
-  return m->keys + key_offset(s, (uint32_t)m->table_size, (uint32_t)m->key_size);
-}
-
+/* Slot s holds key (with hash). */
 /*@ requires vig_map_valid(m) && s < m->table_size;
     requires \valid_read(key + (0 .. m->key_size - 1));
     assigns \nothing;
     ensures \result <==> vig_map_match(m, s, key, hash);
 */
 static bool slot_matches(const struct vig_map *m, uint32_t s, const char *key, uint32_t hash) {
-  if (m->slots[s].busy == 0 || m->slots[s].hash != hash) {
+  const struct vig_map_slot *slot = m->slots + s;
+  if (slot->busy == 0 || slot->hash != hash) {
     return false;
   }
-  return key_equals(key_area(m, s), key, (uint32_t)m->key_size);
+  uint32_t n = (uint32_t)m->key_size;
+  /*@ loop invariant 0 <= i <= n;
+      loop invariant \forall integer j; 0 <= j < i ==> slot->key[j] == key[j];
+      loop assigns i;
+      loop variant n - i;
+  */
+  for (uint32_t i = 0; i < n; i++) {
+    if (slot->key[i] != key[i]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /* The slot holding key (with hash), or table_size when there is none. */
@@ -306,66 +276,26 @@ bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32
     }
 */
 
-/*@ requires \valid(dst + (0 .. n - 1)) && \valid_read(src + (0 .. n - 1));
-    requires \separated(dst + (0 .. n - 1), src + (0 .. n - 1));
-    assigns dst[0 .. n - 1];
-    ensures \forall integer j; 0 <= j < n ==> dst[j] == src[j];
-*/
-static void copy_bytes(char *dst, const char *src, uint32_t n) {
-  /*@ loop invariant 0 <= i <= n;
-      loop invariant \forall integer j; 0 <= j < i ==> dst[j] == src[j];
-      loop assigns i, dst[0 .. n - 1];
-      loop variant n - i;
-  */
-  for (uint32_t i = 0; i < n; i++) {
-    dst[i] = src[i];
-  }
-}
-
-/* Key bytes outside slot s's key area are the same at L1 and L2 (offsets, not slots: linear). */
-/*@ axiomatic vig_map_key_frame {
-      predicate vig_map_keys_same_outside{L1, L2}(struct vig_map *m, integer s) =
-        \forall integer o; 0 <= o < \at(m->table_size, L1) * \at(m->key_size, L1) &&
-          (o < s * \at(m->key_size, L1) || o >= s * \at(m->key_size, L1) + \at(m->key_size, L1)) ==>
-          \at(m->keys[o], L1) == \at(m->keys[o], L2);
-
-      // The same, slot by slot (the only non-linear step, proven once).
-      lemma vig_map_keys_same_slots{L1, L2}:
-        \forall struct vig_map *m, integer s;
-          \at(m->keys, L1) == \at(m->keys, L2) && \at(m->key_size, L1) == \at(m->key_size, L2) &&
-          \at(m->key_size, L1) > 0 && 0 <= s < \at(m->table_size, L1) &&
-          vig_map_keys_same_outside{L1, L2}(m, s) ==>
-          \forall integer x, j; 0 <= x < \at(m->table_size, L1) && x != s &&
-            0 <= j < \at(m->key_size, L1) ==>
-            \at(m->keys[x * m->key_size + j], L1) == \at(m->keys[x * m->key_size + j], L2);
-    }
-*/
-
-/* Copies key k into slot s's key area; no other key bytes (of the map or of keys outside it)
- * change. */
+/* Copies key k into slot s; no other key bytes (of the map or of keys outside it) change. */
 /*@ requires vig_map_valid(m) && s < m->table_size && vig_map_key_ok(m, k);
-    assigns m->keys[0 .. m->table_size * m->key_size - 1];
+    assigns m->slots[s].key[0 .. VIG_MAP_KEY_MAX - 1];
     ensures vig_map_key_at(m, s, k);
     ensures vig_map_key_same{Pre, Here}(k, m->key_size);
     ensures \forall char *k2;
       vig_map_key_ok(m, k2) ==> vig_map_key_same{Pre, Here}(k2, m->key_size);
-    ensures vig_map_keys_same_outside{Pre, Here}(m, s);
-    ensures \forall integer x, j; 0 <= x < m->table_size && x != s && 0 <= j < m->key_size ==>
-      m->keys[x * m->key_size + j] == \old(m->keys[x * m->key_size + j]);
     ensures vig_map_same_except{Pre, Here}(m, s);
 */
 static void store_key(struct vig_map *m, uint32_t s, const char *k) {
-  char *dst = key_area(m, s);
-  copy_bytes(dst, k, (uint32_t)m->key_size);
-  /* The frame in three steps (each postcondition is a goal of its own: stated as assertions here,
-   * each step has the previous ones as hypotheses). */
-  /*@ assert vig_map_keys_same_outside{Pre, Here}(m, s); */
-  /*@ assert \forall integer x, j; 0 <= x < m->table_size && x != s && 0 <= j < m->key_size ==>
-        m->keys[x * m->key_size + j] == \at(m->keys[x * m->key_size + j], Pre); */
-  /*@ assert \forall integer x; 0 <= x < \at(m->table_size, Pre) && x != s ==>
-        (\forall integer j; 0 <= j < \at(m->key_size, Pre) ==>
-          \at(m->keys[x * m->key_size + j], Pre) == m->keys[x * m->key_size + j]); */
-  /*@ assert vig_map_same_except{Pre, Here}(m, s); */
+  struct vig_map_slot *slot = m->slots + s;
+  uint32_t n = (uint32_t)m->key_size;
+  /*@ loop invariant 0 <= i <= n;
+      loop invariant \forall integer j; 0 <= j < i ==> slot->key[j] == k[j];
+      loop assigns i, slot->key[0 .. VIG_MAP_KEY_MAX - 1];
+      loop variant n - i;
+  */
+  for (uint32_t i = 0; i < n; i++) {
+    slot->key[i] = k[i];
+  }
 }
 
 /* The distance from bucket b of the first free slot (there is one: size < table_size). */
@@ -378,9 +308,10 @@ static void store_key(struct vig_map *m, uint32_t s, const char *k) {
 static uint32_t free_distance(const struct vig_map *m, uint32_t b) {
   uint32_t t = (uint32_t)m->table_size;
   /* order[size] is a free slot: the search below stops at the latest there. */
-  /*@ assert 0 <= m->order[m->size] < t && !vig_map_busy(m, m->order[m->size]); */
-  /*@ assert 0 <= vig_map_dist(t, b, m->order[m->size]) < t &&
-        vig_map_probe(t, b, vig_map_dist(t, b, m->order[m->size])) == m->order[m->size]; */
+  /*@ assert 0 <= m->order[m->size].slot < t && !vig_map_busy(m, m->order[m->size].slot); */
+  /*@ assert 0 <= vig_map_dist(t, b, m->order[m->size].slot) < t &&
+        vig_map_probe(t, b, vig_map_dist(t, b, m->order[m->size].slot)) ==
+          m->order[m->size].slot; */
   uint32_t d = 0;
   /*@ loop invariant 0 <= d <= t;
       loop invariant \forall integer e; 0 <= e < d ==> vig_map_busy(m, vig_map_probe(t, b, e));
@@ -397,71 +328,69 @@ static uint32_t free_distance(const struct vig_map *m, uint32_t b) {
 /* Moves free slot s to the busy part of order. */
 /*@ requires vig_map_valid(m) && vig_map_perm(m);
     requires s < m->table_size && !vig_map_busy(m, s) && m->size < m->table_size;
-    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1].pos,
-      m->slots[s].busy;
+    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[s].busy;
     ensures vig_map_perm(m) && vig_map_busy(m, s) && m->size == \old(m->size) + 1;
     ensures \forall integer x; 0 <= x < m->table_size && x != s ==>
       m->slots[x].busy == \old(m->slots[x].busy);
 */
 static void mark_busy(struct vig_map *m, uint32_t s) {
-  int32_t p = m->slots[s].pos;
+  int32_t p = m->order[s].pos;
   int32_t n = m->size;
-  /*@ assert n <= p < m->table_size && m->order[p] == s; */
-  int32_t first_free = m->order[n];
-  /*@ assert first_free < m->table_size && m->slots[first_free].pos == n; */
+  /*@ assert n <= p < m->table_size && m->order[p].slot == s; */
+  int32_t first_free = m->order[n].slot;
+  /*@ assert first_free < m->table_size && m->order[first_free].pos == n; */
   /*@ assert first_free == s <==> p == n; */
-  m->order[p] = first_free;
-  m->slots[first_free].pos = p;
-  m->order[n] = (int32_t)s;
-  m->slots[s].pos = n;
+  m->order[p].slot = first_free;
+  m->order[first_free].pos = p;
+  m->order[n].slot = (int32_t)s;
+  m->order[s].pos = n;
   m->slots[s].busy = 1;
   m->size = n + 1;
-  /*@ assert m->order[n] == s && m->slots[s].pos == n; */
-  /*@ assert p != n ==> m->order[p] == first_free && m->slots[first_free].pos == p; */
+  /*@ assert m->order[n].slot == s && m->order[s].pos == n; */
+  /*@ assert p != n ==> m->order[p].slot == first_free && m->order[first_free].pos == p; */
   /*@ assert \forall integer i; 0 <= i < m->table_size && i != p && i != n ==>
-        m->order[i] == \at(m->order[i], Pre); */
+        m->order[i].slot == \at(m->order[i].slot, Pre); */
   /*@ assert \forall integer x; 0 <= x < m->table_size && x != s && x != first_free ==>
-        m->slots[x].pos == \at(m->slots[x].pos, Pre) && m->slots[x].busy == \at(m->slots[x].busy,
-     Pre); */
+        m->order[x].pos == \at(m->order[x].pos, Pre) &&
+        m->slots[x].busy == \at(m->slots[x].busy, Pre); */
 }
 
 /* Moves busy slot s to the free part of order. */
 /*@ requires vig_map_valid(m) && vig_map_perm(m);
     requires s < m->table_size && vig_map_busy(m, s) && m->size <= m->table_size;
-    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1].pos,
-      m->slots[s].busy;
+    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[s].busy;
     ensures vig_map_perm(m) && !vig_map_busy(m, s) && m->size == \old(m->size) - 1;
     ensures \forall integer x; 0 <= x < m->table_size && x != s ==>
       m->slots[x].busy == \old(m->slots[x].busy);
     ensures vig_map_same_except{Pre, Here}(m, s);
 */
 static void mark_free(struct vig_map *m, uint32_t s) {
-  int32_t p = m->slots[s].pos;
-  /*@ assert p < m->size && m->order[p] == s; */
+  int32_t p = m->order[s].pos;
+  /*@ assert p < m->size && m->order[p].slot == s; */
   int32_t n = m->size - 1;
-  int32_t last_busy = m->order[n];
-  /*@ assert last_busy < m->table_size && m->slots[last_busy].pos == n; */
+  int32_t last_busy = m->order[n].slot;
+  /*@ assert last_busy < m->table_size && m->order[last_busy].pos == n; */
   /*@ assert last_busy == s <==> p == n; */
-  m->order[p] = last_busy;
-  m->slots[last_busy].pos = p;
-  m->order[n] = (int32_t)s;
-  m->slots[s].pos = n;
+  m->order[p].slot = last_busy;
+  m->order[last_busy].pos = p;
+  m->order[n].slot = (int32_t)s;
+  m->order[s].pos = n;
   m->slots[s].busy = 0;
   m->size = n;
-  /*@ assert m->order[n] == s && m->slots[s].pos == n; */
-  /*@ assert p != n ==> m->order[p] == last_busy && m->slots[last_busy].pos == p; */
+  /*@ assert m->order[n].slot == s && m->order[s].pos == n; */
+  /*@ assert p != n ==> m->order[p].slot == last_busy && m->order[last_busy].pos == p; */
   /*@ assert \forall integer i; 0 <= i < m->table_size && i != p && i != n ==>
-        m->order[i] == \at(m->order[i], Pre); */
+        m->order[i].slot == \at(m->order[i].slot, Pre); */
   /*@ assert \forall integer x; 0 <= x < m->table_size && x != s && x != last_busy ==>
-        m->slots[x].pos == \at(m->slots[x].pos, Pre) && m->slots[x].busy == \at(m->slots[x].busy,
-     Pre); */
+        m->order[x].pos == \at(m->order[x].pos, Pre) &&
+        m->slots[x].busy == \at(m->slots[x].busy, Pre); */
 }
 
 /* Makes free slot s an entry with the given hash and value (its key is already in place). */
 /*@ requires vig_map_valid(m) && vig_map_perm(m);
     requires s < m->table_size && !vig_map_busy(m, s) && m->size < m->table_size;
-    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1].pos,
-      m->slots[s].busy, m->slots[s].hash, m->slots[s].value;
+    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[s].busy, m->slots[s].hash,
+      m->slots[s].value;
     ensures vig_map_perm(m) && m->size == \old(m->size) + 1;
     ensures vig_map_busy(m, s) && m->slots[s].hash == hash && m->slots[s].value == value;
     ensures \forall integer x; 0 <= x < m->table_size && x != s ==>
@@ -483,8 +412,8 @@ static void fill_slot(struct vig_map *m, uint32_t s, uint32_t hash, uint32_t val
    \old(m->slots[b].probes));
 */
 static void cover_distance(struct vig_map *m, uint32_t b, uint32_t d) {
-  if (m->slots[b].probes <= (int64_t)d) {
-    m->slots[b].probes = (int64_t)d + 1;
+  if (m->slots[b].probes <= d) {
+    m->slots[b].probes = d + 1;
   }
 }
 
@@ -492,8 +421,7 @@ static void cover_distance(struct vig_map *m, uint32_t b, uint32_t d) {
 /*@ requires vig_map_valid(m) && vig_map_perm(m) && m->size < m->table_size;
     requires s < m->table_size && !vig_map_busy(m, s) && vig_map_key_ok(m, k);
     requires b < m->table_size && d < m->table_size && 0 <= m->slots[b].probes <= m->table_size;
-    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1],
-      m->keys[0 .. m->table_size * m->key_size - 1];
+    assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1];
     ensures vig_map_perm(m) && m->size == \old(m->size) + 1;
     ensures vig_map_put_step{Pre, Here}(m, s, k, hash) && m->slots[s].value == value;
     ensures \forall char *k2;
@@ -542,7 +470,7 @@ static void shrink_probes(struct vig_map *m, uint32_t b) {
       loop variant m->slots[b].probes;
   */
   while (m->slots[b].probes > 0) {
-    uint32_t last = slot_at(t, b, (uint32_t)m->slots[b].probes - 1);
+    uint32_t last = slot_at(t, b, m->slots[b].probes - 1);
     if (m->slots[last].busy != 0 && home_bucket(m->slots[last].hash, t) == b) {
       break;
     }
@@ -584,7 +512,6 @@ static void prefetch_line(const void *p) {
 void vig_map_prefetch(const struct vig_map *m, uint32_t hash) {
   uint32_t b = home_bucket(hash, (uint32_t)m->table_size);
   prefetch_line(m->slots + b);
-  prefetch_line(key_area(m, b));
 }
 
 uint32_t vig_map_size(const struct vig_map *m) { return (uint32_t)m->size; }

@@ -1,10 +1,10 @@
 /* vig_map: key -> uint32_t value with a fixed capacity (max number of entries).
  *
- * Keys are fixed-size byte strings (key_size bytes, compared byte by byte); the caller supplies a
- * 32-bit hash with each key. Abstractly the map is a partial function from (key bytes, hash) to
- * values: vig_map_maps(m, k, h, v) below. A caller that computes the hash as a function of the key
- * (as generated code does) thus sees a partial function from keys to values, the TypeScript model
- * dsl/structures/map.ts (FlowMap).
+ * Keys are fixed-size byte strings (key_size bytes, at most VIG_MAP_KEY_MAX, compared byte by
+ * byte); the caller supplies a 32-bit hash with each key. Abstractly the map is a partial function
+ * from (key bytes, hash) to values: vig_map_maps(m, k, h, v) below. A caller that computes the hash
+ * as a function of the key (as generated code does) thus sees a partial function from keys to
+ * values, the TypeScript model dsl/structures/map.ts (FlowMap).
  *
  * Implementation: open addressing with linear probing in a table of table_size slots (the smallest
  * prime >= 2 * capacity, so the load factor stays <= 1/2). An entry's home bucket is
@@ -12,10 +12,12 @@
  * slot from there (wrapping around). Each bucket b records probes = 1 + the largest distance from b
  * of an entry whose home is b, so a lookup looks at no more than `probes` slots from its home
  * bucket. Entries never move (as in Vigor's libVig map); erase frees the slot and shrinks its
- * bucket's probe count. The slots are also kept in a permutation `order` with the busy ones first
- * (order[0 .. size-1]) and each slot's position in it (pos): that is what lets the proof see,
- * without counting, that a put always finds a free slot and that size counts the entries. Every
- * operation is O(1) expected; only vig_map_alloc allocates memory.
+ * bucket's probe count. A slot is 32 bytes and holds all a lookup reads (hash, value, busy flag,
+ * its bucket's probe count and the key bytes), so a lookup that finds its entry in its home bucket
+ * reads one cache line. The slots are also kept in a permutation `order` with the busy ones first
+ * and each slot's position in it (pos), in an array of their own (only put and erase read them):
+ * that is what lets the proof see, without counting, that a put always finds a free slot and that
+ * size counts the entries. Every operation is O(1) expected; only vig_map_alloc allocates memory.
  *
  * Bytes are `char` in the contracts: Frama-C WP's typed memory model treats `void *` as `char *`.
  */
@@ -29,22 +31,31 @@
 /* Largest capacity (the table must stay below 2^31 slots). */
 #define VIG_MAP_MAX_CAPACITY 0x3FFFFFF0u
 #define VIG_MAP_MAX_TABLE 0x7FFFFFFFu
+/* Largest key size: the key bytes live in the slot, which this makes 32 bytes (the NAT's flow id
+ * is 15 bytes). */
+#define VIG_MAP_KEY_MAX 16u
 
-/* Field types are chosen so that different kinds of data rarely share a C type (hash, value and
- * busy uint32_t, probes int64_t, positions and size int32_t, the map's fixed fields size_t, key
- * bytes char): Frama-C WP's typed memory model keeps one memory per C type, so writing one kind
- * visibly leaves the others unchanged. The size_t fields (key_size, table_size, capacity) are
- * never written after vig_map_alloc, so the key offsets x * key_size are the same terms before and
- * after every operation of the map (provers fail to equate x * key_size across a write of another
- * size_t field); size is int32_t because only the functions that move slots in order write it.
- * busy is not uint8_t because packet bytes are: with a uint8_t flag a packet write would not
- * visibly leave the map unchanged in the proofs of generated NF code. */
+/* Field types are chosen so that different kinds of data rarely share a C type (hash, value,
+ * probes and busy uint32_t, positions and size int32_t, the map's fixed fields size_t, key bytes
+ * char): Frama-C WP's typed memory model keeps one memory per C type, so writing one kind visibly
+ * leaves the others unchanged (fields of one struct are told apart by their offsets). The size_t
+ * fields (key_size, table_size, capacity) are never written after vig_map_alloc; size is int32_t
+ * because only the functions that move slots in order write it. busy is not uint8_t because
+ * packet bytes are: with a uint8_t flag a packet write would not visibly leave the map unchanged
+ * in the proofs of generated NF code. */
 struct vig_map_slot {
-  uint32_t hash;  /* the entry's hash */
-  uint32_t value; /* the entry's value */
-  int64_t probes; /* as a bucket: 1 + largest distance of an entry whose home is this slot */
-  int32_t pos;    /* this slot's index in order */
-  uint32_t busy;  /* 1 when the slot holds an entry, else 0 */
+  uint32_t hash;             /* the entry's hash */
+  uint32_t value;            /* the entry's value */
+  uint32_t probes;           /* as a bucket: 1 + largest distance of an entry whose home it is */
+  uint32_t busy;             /* 1 when the slot holds an entry, else 0 */
+  char key[VIG_MAP_KEY_MAX]; /* the entry's key (its first key_size bytes) */
+};
+
+/* The permutation of the slots, and its inverse, side by side: order[i].slot is the slot at
+ * position i (busy ones first), order[s].pos is slot s's position. */
+struct vig_map_rank {
+  int32_t slot;
+  int32_t pos;
 };
 
 /* Fields are private: use the functions below. */
@@ -54,18 +65,10 @@ struct vig_map {
   size_t table_size; /* number of slots */
   int32_t size;      /* number of entries (int32_t like order: see above) */
   struct vig_map_slot *slots;
-  char *keys;     /* table_size * key_size bytes: the key of slot s starts at s * key_size */
-  int32_t *order; /* the slots, busy ones first: order[0 .. size - 1] are busy, the rest free */
+  struct vig_map_rank *order; /* order[0 .. size - 1].slot are busy, the rest free */
 };
 
 /*@
-  // Slot s's key starts at s * key_size: key areas lie inside the key buffer and never overlap.
-  lemma vig_slot_disjoint:
-    \forall integer s, e, j, ks; ks > 0 && 0 <= j < ks && s != e && s >= 0 && e >= 0 ==>
-      (s * ks + j < e * ks || s * ks + j >= e * ks + ks);
-  lemma vig_slot_bound:
-    \forall integer s, t, ks; ks > 0 && 0 <= s < t ==> 0 <= s * ks && s * ks + ks <= t * ks;
-
   // The slot at distance d from bucket b, and the distance from bucket b to slot s.
   logic integer vig_map_probe(integer t, integer b, integer d) = b + d < t ? b + d : b + d - t;
   logic integer vig_map_dist(integer t, integer b, integer s) = s >= b ? s - b : s + t - b;
@@ -87,28 +90,24 @@ struct vig_map {
     \forall integer j; 0 <= j < n ==> \at(a[j], L1) == \at(b[j], L2);
   // Slot s holds key k.
   predicate vig_map_key_at{L}(struct vig_map *m, integer s, char *k) =
-    \forall integer j; 0 <= j < m->key_size ==> m->keys[s * m->key_size + j] == k[j];
+    \forall integer j; 0 <= j < m->key_size ==> m->slots[s].key[j] == k[j];
   predicate vig_map_same_keys{L}(struct vig_map *m, integer s1, integer s2) =
-    \forall integer j; 0 <= j < m->key_size ==>
-      m->keys[s1 * m->key_size + j] == m->keys[s2 * m->key_size + j];
+    \forall integer j; 0 <= j < m->key_size ==> m->slots[s1].key[j] == m->slots[s2].key[j];
 
   predicate vig_map_valid{L}(struct vig_map *m) =
-    \valid(m) && 1 <= m->key_size <= 0xFFFFFFFF && m->capacity >= 1 &&
+    \valid(m) && 1 <= m->key_size <= VIG_MAP_KEY_MAX && m->capacity >= 1 &&
     2 * m->capacity <= m->table_size <= VIG_MAP_MAX_TABLE &&
-    \valid(m->slots + (0 .. m->table_size - 1)) &&
-    \valid(m->keys + (0 .. m->table_size * m->key_size - 1)) &&
-    \valid(m->order + (0 .. m->table_size - 1)) &&
-    \separated(m, m->slots + (0 .. m->table_size - 1), m->keys + (0 .. m->table_size * m->key_size -
-  1), m->order + (0 .. m->table_size - 1));
+    \valid(m->slots + (0 .. m->table_size - 1)) && \valid(m->order + (0 .. m->table_size - 1)) &&
+    \separated(m, m->slots + (0 .. m->table_size - 1), m->order + (0 .. m->table_size - 1));
 
   // order is a permutation of the slots (pos its inverse), busy slots first: size counts them.
   predicate vig_map_perm{L}(struct vig_map *m) =
     0 <= m->size &&
     (\forall integer i; 0 <= i < m->table_size ==>
-      0 <= m->order[i] < m->table_size && m->slots[m->order[i]].pos == i) &&
+      0 <= m->order[i].slot < m->table_size && m->order[m->order[i].slot].pos == i) &&
     (\forall integer s; 0 <= s < m->table_size ==>
-      0 <= m->slots[s].pos < m->table_size && m->order[m->slots[s].pos] == s &&
-      (vig_map_busy(m, s) <==> m->slots[s].pos < m->size));
+      0 <= m->order[s].pos < m->table_size && m->order[m->order[s].pos].slot == s &&
+      (vig_map_busy(m, s) <==> m->order[s].pos < m->size));
 
   // Every entry lies within `probes` slots of its home bucket.
   predicate vig_map_probes_ok{L}(struct vig_map *m) =
@@ -140,19 +139,19 @@ struct vig_map {
   // A key argument: key_size readable bytes, outside the map's own storage.
   predicate vig_map_key_ok{L}(struct vig_map *m, char *k) =
     \valid_read(k + (0 .. m->key_size - 1)) &&
-    \separated(k + (0 .. m->key_size - 1), m->keys + (0 .. m->table_size * m->key_size - 1));
+    \separated(k + (0 .. m->key_size - 1), m->slots + (0 .. m->table_size - 1));
 
   // Between L1 and L2, only slot s may have changed (busy flag, hash, value, key bytes).
   predicate vig_map_same_except{L1, L2}(struct vig_map *m, integer s) =
     \at(m->table_size, L1) == \at(m->table_size, L2) &&
     \at(m->key_size, L1) == \at(m->key_size, L2) &&
-    \at(m->slots, L1) == \at(m->slots, L2) && \at(m->keys, L1) == \at(m->keys, L2) &&
+    \at(m->slots, L1) == \at(m->slots, L2) &&
     (\forall integer x; 0 <= x < \at(m->table_size, L1) && x != s ==>
       \at(m->slots[x].busy, L1) == \at(m->slots[x].busy, L2) &&
       \at(m->slots[x].hash, L1) == \at(m->slots[x].hash, L2) &&
       \at(m->slots[x].value, L1) == \at(m->slots[x].value, L2) &&
       (\forall integer j; 0 <= j < \at(m->key_size, L1) ==>
-        \at(m->keys[x * m->key_size + j], L1) == \at(m->keys[x * m->key_size + j], L2)));
+        \at(m->slots[x].key[j], L1) == \at(m->slots[x].key[j], L2)));
 
   predicate vig_map_key_same{L1, L2}(char *k, integer n) =
     \forall integer j; 0 <= j < n ==> \at(k[j], L1) == \at(k[j], L2);
@@ -166,17 +165,16 @@ struct vig_map {
       \at(m->key_size, L1) == \at(m->key_size, L2) &&
       \at(m->capacity, L1) == \at(m->capacity, L2) &&
       \at(m->table_size, L1) == \at(m->table_size, L2) && \at(m->size, L1) == \at(m->size, L2) &&
-      \at(m->slots, L1) == \at(m->slots, L2) && \at(m->keys, L1) == \at(m->keys, L2) &&
-      \at(m->order, L1) == \at(m->order, L2) &&
+      \at(m->slots, L1) == \at(m->slots, L2) && \at(m->order, L1) == \at(m->order, L2) &&
       (\forall integer s; 0 <= s < \at(m->table_size, L1) ==>
         \at(m->slots[s].hash, L1) == \at(m->slots[s].hash, L2) &&
         \at(m->slots[s].value, L1) == \at(m->slots[s].value, L2) &&
         \at(m->slots[s].probes, L1) == \at(m->slots[s].probes, L2) &&
-        \at(m->slots[s].pos, L1) == \at(m->slots[s].pos, L2) &&
         \at(m->slots[s].busy, L1) == \at(m->slots[s].busy, L2) &&
-        \at(m->order[s], L1) == \at(m->order[s], L2)) &&
-      (\forall integer o; 0 <= o < \at(m->table_size, L1) * \at(m->key_size, L1) ==>
-        \at(m->keys[o], L1) == \at(m->keys[o], L2));
+        \at(m->order[s].slot, L1) == \at(m->order[s].slot, L2) &&
+        \at(m->order[s].pos, L1) == \at(m->order[s].pos, L2) &&
+        (\forall integer j; 0 <= j < \at(m->key_size, L1) ==>
+          \at(m->slots[s].key[j], L1) == \at(m->slots[s].key[j], L2)));
 
     lemma vig_map_inv_unchanged{L1, L2}:
       \forall struct vig_map *m;
@@ -195,7 +193,8 @@ struct vig_map {
 */
 
 /* A map of at most `capacity` entries with keys of `key_size` bytes; NULL when key_size or
- * capacity is 0, capacity > VIG_MAP_MAX_CAPACITY, or memory is short. */
+ * capacity is 0, key_size > VIG_MAP_KEY_MAX, capacity > VIG_MAP_MAX_CAPACITY, or memory is short.
+ */
 /*@ assigns \result \from key_size, capacity;
     ensures \result == \null ||
       (vig_map_inv(\result) && \result->key_size == key_size && \result->capacity == capacity &&
@@ -218,8 +217,7 @@ bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32
     requires vig_map_key_ok(m, (char *)key);
     requires !vig_map_has(m, (char *)key, hash);
     requires m->size < m->capacity;
-    assigns m->size, m->slots[0 .. m->table_size - 1], m->keys[0 .. m->table_size * m->key_size -
-   1], m->order[0 .. m->table_size - 1];
+    assigns m->size, m->slots[0 .. m->table_size - 1], m->order[0 .. m->table_size - 1];
     ensures vig_map_inv(m);
     ensures m->size == \old(m->size) + 1;
     ensures vig_map_maps(m, (char *)key, hash, value);
@@ -251,8 +249,8 @@ void vig_map_put(struct vig_map *m, const void *key, uint32_t hash, uint32_t val
 */
 void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash);
 
-/* A hint that a lookup of hash will soon read its home bucket's slot and key bytes (cache
- * prefetches; nf_prefetch calls it before a burst is processed). Reads only the map's fixed fields
+/* A hint that a lookup of hash will soon read its home bucket's slot (one cache line, key bytes
+ * included; nf_prefetch calls it before a burst is processed). Reads only the map's fixed fields
  * and writes nothing. */
 /*@ requires vig_map_valid(m);
     assigns \nothing;
