@@ -24,13 +24,21 @@ export interface LoadedProgram {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * One project for every file loaded by the process (an NF, its spec, its properties): the ES2022
+ * library declarations are parsed once, not once per file. Files already in it are re-read from
+ * disk, so a file changed or deleted since is seen as it is now.
+ */
+let project: Project | undefined;
+
 export function loadProgram(file: string): LoadedProgram {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute)) {
     throw new Error(`${file}: no such file`);
   }
-  const project = new Project({ compilerOptions: COMPILER_OPTIONS, skipAddingFilesFromTsConfig: true });
-  const source = project.addSourceFileAtPath(absolute);
+  project ??= new Project({ compilerOptions: COMPILER_OPTIONS, skipAddingFilesFromTsConfig: true });
+  for (const f of project.getSourceFiles()) if (!f.isInNodeModules()) f.refreshFromFileSystemSync();
+  const source = project.getSourceFile(absolute) ?? project.addSourceFileAtPath(absolute);
   project.resolveSourceFileDependencies();
   const diagnostics = project
     .getProgram()
