@@ -11,7 +11,7 @@ import type { FunctionDeclaration } from "ts-morph";
 import { compileNf, formatDiagnostic, type Diagnostic } from "../frontend/index.ts";
 import { loadSpecFile } from "../frontend/spec.ts";
 import type { NfModule } from "../ir/ir.ts";
-import { ChecksumLemmas } from "./checksum-lemmas.ts";
+import { ChecksumLemmas, type LemmaResult } from "./checksum-lemmas.ts";
 import { extractCounterexample, type Counterexample } from "./counterexample.ts";
 import { VerifyUnsupported, type NfPath } from "./exec-nf.ts";
 import { Prover, type Goal } from "./prove.ts";
@@ -297,16 +297,30 @@ export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
       // The queue is empty: a helper still starting up gets nothing; one checking a path finishes it.
       for (const h of helpers) h.finish();
     }
+    // While a helper finishes its last path, this process proves the checksum lemmas if a path
+    // checked so far demanded them (else finish does, if one of the helper's paths does).
+    const lemmas = [...done.values()].some((r) => r.checksumsDemanded) ? await proveChecksumLemmas(s) : undefined;
     await Promise.all(helping);
     // Paths a helper took but did not finish (it died): checked here.
     for (const p of s.prover.paths) if (!done.has(p.id)) report(await checkPath(s, p.id, opts), "");
-    return await finish(s, [...done.values()].sort((a, b) => a.path - b.path), t0, progress);
+    return await finish(s, [...done.values()].sort((a, b) => a.path - b.path), t0, progress, lemmas);
   } finally {
     for (const h of helpers) h.stop();
   }
 }
 
-async function finish(s: Setup, paths: PathResult[], t0: number, progress: (line: string) => void): Promise<VerifyResult> {
+/** The arithmetic half of "checksums stay valid" (the per-path half is in the spec's goals). */
+interface LemmaRun {
+  lemmas: LemmaResult[];
+  seconds: number;
+}
+async function proveChecksumLemmas(s: Setup): Promise<LemmaRun> {
+  const t = performance.now();
+  const lemmas = await new ChecksumLemmas(s.prover.Z).prove();
+  return { lemmas, seconds: (performance.now() - t) / 1000 };
+}
+
+async function finish(s: Setup, paths: PathResult[], t0: number, progress: (line: string) => void, lemmaRun?: LemmaRun): Promise<VerifyResult> {
   const results: GroupResult[] = s.groups.map((g, i) => {
     const parts = paths.map((p) => p.groups[i]!);
     return {
@@ -320,11 +334,9 @@ async function finish(s: Setup, paths: PathResult[], t0: number, progress: (line
   for (const r of results) progress(`${r.proven === r.total ? "proven   " : "DISPROVEN"} ${r.name}: ${r.proven}/${r.total} goals, ${r.seconds.toFixed(2)}s`);
   const counterexamples = results.flatMap((r) => (r.counterexample ? [r.counterexample] : []));
   if (paths.some((p) => p.checksumsDemanded)) {
-    // The arithmetic half of "checksums stay valid" (the per-path half is in the spec's goals).
-    const tg = performance.now();
-    const lemmas = await new ChecksumLemmas(s.prover.Z).prove();
+    const { lemmas, seconds } = lemmaRun ?? (await proveChecksumLemmas(s));
     const failed = lemmas.find((l) => !l.proven);
-    const r: GroupResult = { name: "checksum arithmetic (RFC 1071 sums, RFC 1624 update) lemmas", proven: lemmas.filter((l) => l.proven).length, total: lemmas.length, seconds: (performance.now() - tg) / 1000 };
+    const r: GroupResult = { name: "checksum arithmetic (RFC 1071 sums, RFC 1624 update) lemmas", proven: lemmas.filter((l) => l.proven).length, total: lemmas.length, seconds };
     results.push(r);
     progress(`${failed ? "DISPROVEN" : "proven   "} ${r.name}: ${r.proven}/${r.total} goals, ${r.seconds.toFixed(2)}s${failed ? ` (${failed.what})` : ""}`);
   }
