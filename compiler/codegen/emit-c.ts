@@ -214,12 +214,32 @@ function recordMembers(r: RecordDecl): string[] {
  * little-endian, no padding, so two records are equal iff their key bytes are. Gives the ACSL
  * byte-of-record function and hash, and the C of the byte function, decoder and hash.
  */
-function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; byteAt: string; hashOf: string; hashSteps: string[]; decode: string[] } {
+/** The records' hash multiplier (Knuth's multiplicative constant) and modulus. */
+export const HASH_K = 2654435761n;
+const HASH_MODULUS = 4294967296n;
+
+/**
+ * A record's hash, the polynomial (((v1 * K + v2) * K + ...) * K + vn) * K modulo 2^32, as a sum
+ * of independent products v_i * (K^(n+1-i) mod 2^32), each reduced modulo 2^32 (`vig_hash_term`),
+ * so no multiplication waits for another. `hashOf` is that sum in ACSL, as the C computes it.
+ */
+export function recordHashPowers(parts: number): bigint[] {
+  return Array.from({ length: parts }, (_, i) => HASH_K ** BigInt(parts - i) % HASH_MODULUS);
+}
+
+function recordHash(parts: { logic: string; c: string }[]): { hashOf: string; hashC: string } {
+  const powers = recordHashPowers(parts.length);
+  return {
+    hashOf: `(${parts.map((p, i) => `vig_hash_term_of(${p.logic}, ${powers[i]})`).join(" + ")}) % ${HASH_MODULUS}`,
+    hashC: parts.map((p, i) => `vig_hash_term(${p.c}, ${powers[i]}u)`).join(" + "),
+  };
+}
+
+function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; byteAt: string; hashOf: string; hashC: string; decode: string[] } {
   const logicBytes: string[] = [];
   const cBytes: string[] = [];
   const decode: string[] = [];
-  const hashParts: string[] = [];
-  const hashSteps: string[] = [];
+  const hashParts: { logic: string; c: string }[] = [];
   let at = 0;
   for (const f of r.fields) {
     const n = f.type.width / 8;
@@ -236,11 +256,12 @@ function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; byteAt: 
         : `r.${f.name} = (${uintType(f.type.width)})vig_key_u${f.type.width}(bytes + ${at});`,
     );
     if (wide) {
-      hashParts.push(`r.${f.name} % 4294967296`, `r.${f.name} / 4294967296`);
-      hashSteps.push(`(uint32_t)(r->${f.name} % UINT64_C(4294967296))`, `(uint32_t)(r->${f.name} / UINT64_C(4294967296))`);
+      hashParts.push(
+        { logic: `r.${f.name} % 4294967296`, c: `(uint32_t)(r->${f.name} % UINT64_C(4294967296))` },
+        { logic: `r.${f.name} / 4294967296`, c: `(uint32_t)(r->${f.name} / UINT64_C(4294967296))` },
+      );
     } else {
-      hashParts.push(`r.${f.name}`);
-      hashSteps.push(`r->${f.name}`);
+      hashParts.push({ logic: `r.${f.name}`, c: `r->${f.name}` });
     }
     at += n;
   }
@@ -249,8 +270,7 @@ function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; byteAt: 
     bytes: at,
     byteOf: chain(logicBytes, "j", ""),
     byteAt: chain(cBytes, "j", "u"),
-    hashOf: hashParts.reduce((h, v) => `vig_hash_step(${h}, ${v})`, "0"),
-    hashSteps,
+    ...recordHash(hashParts),
     decode,
   };
 }
