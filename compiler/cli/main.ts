@@ -10,6 +10,7 @@ import { compileNf, formatDiagnostic } from "../frontend/index.ts";
 import type { NfModule } from "../ir/ir.ts";
 import { CCompileError, linkNf, RUNTIME_C_DIR, type LinkTarget } from "./link.ts";
 import { scaffold } from "./scaffold.ts";
+import { HELPER_COMMAND } from "../verifier/helper-command.ts";
 
 export const PACKET_DIR = path.resolve(RUNTIME_C_DIR, "packet");
 
@@ -156,7 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     replay: async (a) => (await loadVerifierCommand("replay"))(a),
     test: async (a) => (await loadVerifierCommand("test"))(a),
     // Not in the usage: started by verify to check paths side by side (compiler/verifier/verify.ts).
-    "verify-helper": async (a) => (await loadVerifierCommand("verifyHelperCommand"))(a),
+    [HELPER_COMMAND]: async (a) => (await loadVerifierCommand("verifyHelperCommand"))(a),
   };
   if (!command || command === "--help" || command === "-h" || command === "help") {
     console.log(USAGE);

@@ -12,6 +12,7 @@ import { compileNf, formatDiagnostic, type Diagnostic } from "../frontend/index.
 import { loadSpecFile } from "../frontend/spec.ts";
 import type { NfModule } from "../ir/ir.ts";
 import { ChecksumLemmas, type LemmaResult } from "./checksum-lemmas.ts";
+import { HELPER_COMMAND } from "./helper-command.ts";
 import { extractCounterexample, type Counterexample } from "./counterexample.ts";
 import { VerifyUnsupported, type NfPath } from "./exec-nf.ts";
 import { Prover, type Goal } from "./prove.ts";
@@ -404,8 +405,6 @@ function startHelper(opts: VerifyOptions) {
     },
   };
 }
-
-export const HELPER_COMMAND = "verify-helper";
 
 /** The helper's side (`vigorc verify-helper`, started by verifyNf only): set up, then check the paths it is sent. */
 export async function verifyHelper(): Promise<number> {
