@@ -117,21 +117,12 @@ const RECORD_SIZE_FIELD: Partial<Record<StructureDecl["kind"], string>> = {
  * computed from the structure's fixed fields only (so a hint computed before other packets change
  * the table is stale at worst, never unsafe). A map lookup's is map.h's vig_map_prefetch (proven
  * with map.c, which also owns the home-bucket formula); the flow table's entry hint is emitted
- * here (PREFETCH_HELPERS, after vig_prefetch, when used) and proven by the C stage like every
- * function of nf.c.
+ * here (PREFETCH_HELPERS, when used, with runtime-c/structures/prefetch.h's vig_prefetch) and proven
+ * by the C stage like every function of nf.c.
  */
 export type PrefetchCall = "vig_map_prefetch" | "vig_prefetch_flow_table_entry";
-const PREFETCH_BASE = `/* A hint that the cache line holding p will be read soon. The compiler's builtin never faults and
- * changes nothing, whatever p is: Frama-C, which has no such builtin, proves callers against this
- * contract. */
-/*@ assigns \\nothing; */
-static inline void vig_prefetch(const void *p) {
-#ifdef __FRAMAC__
-  (void)p;
-#else
-  __builtin_prefetch(p);
-#endif
-}`;
+/** vig_prefetch, shared with the structures (runtime-c/structures/prefetch.h). */
+const PREFETCH_HEADER = "prefetch.h";
 const PREFETCH_HELPERS: Partial<Record<PrefetchCall, string>> = {
   vig_prefetch_flow_table_entry: `/* What reading entry index of a flow table reads: its allocator cell (is it in use, its time) and
  * its key bytes. */
@@ -961,7 +952,7 @@ class CEmitter {
       source: path.relative(process.cwd(), m.file) || m.file,
       sourceName: this.sourceName,
       name: m.name,
-      includes: [...new Set(m.state.map((d) => STRUCTURE_C[d.kind].header))],
+      includes: [...new Set(m.state.map((d) => STRUCTURE_C[d.kind].header)), ...(prefetchHelpers.length > 0 ? [PREFETCH_HEADER] : [])],
       keyRecords: m.state.some((d) => d.record !== undefined),
       keyWidths: keyWidths(m.records.filter((r) => m.state.some((d) => d.record === r.name))),
       records: m.records.map((r) => ({
@@ -978,7 +969,7 @@ class CEmitter {
       structures: m.state.map((d) => ({ name: d.name, cType: STRUCTURE_C[d.kind].cType, alloc: this.structureAlloc(d), line: d.loc.line })),
       stateModel: this.nfStateModel(),
       accessors: this.accessors(),
-      prefetchHelpers: prefetchHelpers.length > 0 ? [PREFETCH_BASE, ...prefetchHelpers] : [],
+      prefetchHelpers,
       functions,
       traceHooks: this.traceHooks(),
     });
