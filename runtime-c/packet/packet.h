@@ -119,7 +119,9 @@ static inline struct vig_hdr vig_parse_ipv4(const uint8_t *p, uint16_t len) {
   return (struct vig_hdr){true, VIG_IPV4_OFFSET};
 }
 
-/* The L4 header of a TCP/UDP datagram that is not a later fragment and holds min_length bytes of it. */
+/* The L4 header of a TCP/UDP datagram that is not a later fragment and holds min_length bytes of it.
+ * The protocol is tested before the IPv4 header is parsed, so that of the NF's TCP and UDP parses
+ * of a packet only the one for its own protocol parses the IPv4 header again. */
 /*@ requires \valid_read(p + (0 .. len - 1)) && min_length <= VIG_TCP_MIN_LENGTH;
     assigns \nothing;
     ensures \result.present ==> len >= VIG_IPV4_OFFSET + VIG_IPV4_MIN_LENGTH &&
@@ -128,8 +130,8 @@ static inline struct vig_hdr vig_parse_ipv4(const uint8_t *p, uint16_t len) {
 static inline struct vig_hdr vig_parse_l4(const uint8_t *p, uint16_t len, uint8_t protocol,
                                           uint32_t min_length) {
   struct vig_hdr none = {false, 0};
+  if (len <= VIG_IPV4_OFFSET + 9u || p[VIG_IPV4_OFFSET + 9] != protocol) return none;
   if (!vig_parse_ipv4(p, len).present) return none;
-  if (p[VIG_IPV4_OFFSET + 9] != protocol) return none;
   if (vig_load16(p, VIG_IPV4_OFFSET + 6) % 8192u != 0u) return none;
   uint32_t ihl_bytes = p[VIG_IPV4_OFFSET] % 16u * 4u;
   if (ihl_bytes + min_length > vig_load16(p, VIG_IPV4_OFFSET + 2)) return none;
