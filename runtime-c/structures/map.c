@@ -411,6 +411,8 @@ static void mark_free(struct vig_map *m, uint32_t s) {
       m->slots[x].busy == \old(m->slots[x].busy) && m->slots[x].hash == \old(m->slots[x].hash) &&
       m->slots[x].value == \old(m->slots[x].value);
     ensures vig_map_same_except{Pre, Here}(m, s);
+    ensures \forall integer x; 0 <= x < m->table_size ==>
+      m->slots[x].probes == \old(m->slots[x].probes);
 */
 static void fill_slot(struct vig_map *m, uint32_t s, uint32_t hash, uint32_t value) {
   m->slots[s].hash = hash;
@@ -434,7 +436,8 @@ static void cover_distance(struct vig_map *m, uint32_t b, uint32_t d) {
 /* Puts the entry (k, hash, value) in free slot s at distance d from its home bucket b. */
 /*@ requires vig_map_valid(m) && vig_map_perm(m) && m->size < m->table_size;
     requires s < m->table_size && !vig_map_busy(m, s) && vig_map_key_ok(m, k);
-    requires b < m->table_size && d < m->table_size && 0 <= m->slots[b].probes <= m->table_size;
+    requires b < m->table_size && d < m->table_size;
+    requires \forall integer x; 0 <= x < m->table_size ==> m->slots[x].probes <= m->table_size;
     assigns m->size, m->order[0 .. m->table_size - 1], m->slots[0 .. m->table_size - 1];
     ensures vig_map_perm(m) && m->size == \old(m->size) + 1;
     ensures vig_map_put_step{Pre, Here}(m, s, k, hash) && m->slots[s].value == value;
@@ -450,7 +453,11 @@ static void occupy(struct vig_map *m, uint32_t s, uint32_t b, uint32_t d, const 
   PROOF_LABEL(Stored);
   fill_slot(m, s, hash, value);
   PROOF_LABEL(Filled);
+  /*@ assert \forall integer x; 0 <= x < m->table_size ==>
+        m->slots[x].probes == \at(m->slots[x].probes, Pre); */
   cover_distance(m, b, d);
+  /*@ assert \forall integer x; 0 <= x < m->table_size && x != b ==>
+        m->slots[x].probes == \at(m->slots[x].probes, Pre); */
   /*@ assert vig_map_same_except{Pre, Filled}(m, s); */
   /*@ assert vig_map_same_except{Pre, Here}(m, s); */
   /*@ assert vig_map_key_at(m, s, k) && vig_map_key_same{Pre, Here}(k, m->key_size); */
