@@ -1,5 +1,6 @@
 #include "map.h"
 #include "bulk_alloc.h"
+#include "prefetch.h"
 
 #include <stdlib.h>
 
@@ -518,21 +519,9 @@ void vig_map_erase(struct vig_map *m, const void *key, uint32_t hash) {
   /*@ assert !vig_map_has(m, (char *)key, hash); */
 }
 
-/* A hint that the cache line holding p will be read soon. The compiler's builtin never faults and
- * changes nothing, whatever p is: Frama-C, which has no such builtin, proves callers against this
- * contract. */
-/*@ assigns \nothing; */
-static void prefetch_line(const void *p) {
-#ifdef __FRAMAC__
-  (void)p;
-#else
-  __builtin_prefetch(p);
-#endif
-}
-
 void vig_map_prefetch(const struct vig_map *m, uint32_t hash) {
   uint32_t b = home_bucket(hash, (uint32_t)m->table_size);
-  prefetch_line(m->slots + b);
+  vig_prefetch(m->slots + b);
 }
 
 uint32_t vig_map_size(const struct vig_map *m) { return (uint32_t)m->size; }
