@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { execa } from "execa";
 import { compileNf, formatDiagnostic } from "../compiler/frontend/index.ts";
+import { MAP_KEY_MAX_BYTES } from "../compiler/frontend/lower.ts";
 import { ROOT } from "./lib/build.ts";
 
 const DIR = path.join(ROOT, "tests/fixtures/frontend");
@@ -68,3 +69,10 @@ test("vigorc new scaffolds an NF that checks", async () => {
 });
 
 test.run();
+
+test("the frontend's key limit is runtime-c's map slot key size", () => {
+  const header = fs.readFileSync(path.join(ROOT, "runtime-c/structures/map.h"), "utf8");
+  const m = /#define VIG_MAP_KEY_MAX (\d+)u/.exec(header);
+  assert.ok(m, "map.h defines VIG_MAP_KEY_MAX");
+  assert.is(Number(m![1]), MAP_KEY_MAX_BYTES);
+});

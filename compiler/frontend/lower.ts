@@ -61,6 +61,11 @@ const HEADER_BY_CLASS: Record<string, HeaderName> = Object.fromEntries(
   Object.entries(HEADER_CLASS).map(([h, c]) => [c, h as HeaderName]),
 );
 const STRUCTURE_KINDS = new Set<string>(Object.keys(STRUCTURE_METHODS));
+/**
+ * The largest key a FlowTable or FlowMap holds, in bytes: runtime-c's map keeps each key inside
+ * its 32-byte slot (VIG_MAP_KEY_MAX in map.h; tests/frontend.test.ts checks the two agree).
+ */
+export const MAP_KEY_MAX_BYTES = 16;
 
 /** The four objects process() receives; helpers may receive them too. */
 type SpecialParam = "packet" | "context" | "config" | "state";
@@ -370,6 +375,11 @@ export class Lowerer {
           continue;
         }
         record = t.name;
+        const keyBytes = (this.records.get(record)?.fields ?? []).reduce((n, f) => n + f.type.width / 8, 0);
+        if ((structKind === "FlowTable" || structKind === "FlowMap") && keyBytes > MAP_KEY_MAX_BYTES) {
+          this.error(init, "VIG2024", `${kind} keys are at most ${MAP_KEY_MAX_BYTES} bytes; ${record} is ${keyBytes}`, "leave out fields the key does not need, or use narrower ones");
+          continue;
+        }
       }
       const names = STRUCTURE_CONSTRUCTORS[structKind];
       const args = init.getArguments() as Expression[];
