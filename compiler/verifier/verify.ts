@@ -234,7 +234,7 @@ async function checkGroup(s: Setup, i: number, goals: Goal[], seconds: number, o
     }
     cx ??= await extractCounterexample(prover, goal, s.groups[i]!.name, opts.counterexampleDir);
     s.failed.add(i);
-    if (opts.firstFailureOnly !== false) break;
+    if (groupStopped(s, i, opts)) break;
   }
   return { proven, total: goals.length, seconds: seconds + (performance.now() - tg) / 1000, counterexample: cx };
 }
@@ -310,11 +310,11 @@ export async function verifyNf(opts: VerifyOptions): Promise<VerifyResult> {
   }
 }
 
-/** The arithmetic half of "checksums stay valid" (the per-path half is in the spec's goals). */
 interface LemmaRun {
   lemmas: LemmaResult[];
   seconds: number;
 }
+/** The arithmetic half of "checksums stay valid" (the per-path half is in the spec's goals). */
 async function proveChecksumLemmas(s: Setup): Promise<LemmaRun> {
   const t = performance.now();
   const lemmas = await new ChecksumLemmas(s.prover.Z).prove();

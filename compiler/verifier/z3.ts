@@ -27,9 +27,9 @@ export function z3(): Promise<Z> {
 
 /**
  * A solver with the verifier's settings. blast_select_store: a read through a store becomes an
- * if-then-else at rewrite time instead of array axioms during the search. The packets are arrays
- * of bytes written by the NF and read by the spec, and this halved the solver's time on the NAT's
- * costliest path queries (six dumped queries, 2 interleaved runs: 7.5 / 8.7 -> 4.2 / 4.2 s CPU).
+ * if-then-else at rewrite time instead of array axioms during the search (the packets are arrays
+ * of bytes written by the NF and read by the spec). Six of the NAT's dumped path queries: 7.5 / 8.7
+ * -> 4.2 / 4.2 s CPU; a whole NAT run on the idle machine gained much less (README.md, "Not done").
  */
 export function newSolver(c: Z): Solver<"main"> {
   const s = new c.Solver();

@@ -34,14 +34,14 @@
 
 #define MAX_BURST 64
 #define MAX_PACKET_LEN 65535u
+#define RX_DESC 1024
+#define TX_DESC 1024
 
 /* Whether the NF can see the mbuf's packet: one segment and a length nf_process takes (uint16_t).
  * The others are dropped unprocessed (and counted). */
 static inline bool nf_can_process(const struct rte_mbuf *m) {
   return m->nb_segs == 1 && m->pkt_len <= MAX_PACKET_LEN;
 }
-#define RX_DESC 1024
-#define TX_DESC 1024
 
 static uint64_t opt_burst = 1;
 static uint64_t opt_max_packets = 0;
