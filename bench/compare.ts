@@ -2,9 +2,11 @@
  * Side-by-side comparison of DPDK binaries on the bench harness (pcap infinite_rx -> NF ->
  * net_null), runs interleaved binary by binary, each at SCHED_FIFO priority when run as root:
  *
- *   npx tsx bench/compare.ts [--flows N] [--runs N] [--seconds S] [--burst B] BINARY...
+ *   npx tsx bench/compare.ts [--flows N] [--runs N] [--seconds S] [--burst B] BINARY[,FLAG...]...
  *
  * A binary whose path contains "nop" runs without flags; any other gets the NAT's bench flags.
+ * Shell flags after commas are added to that binary's runs (e.g. `build/nat,--no-pipeline` beside
+ * `build/nat` compares the strict burst-1 loop with the pipelined one).
  * Prints, per binary, median Mpps, NF cycles per packet and loop cycles per packet. Use it to
  * measure a change (build the NF before and after with `vigorc build -o`) as a ratio in one run.
  */
@@ -15,12 +17,12 @@ import * as path from "node:path";
 import { canUseRealtime, harnessArgs, trafficPcap } from "./harness.ts";
 
 function usage(msg: string): never {
-  console.error(`compare: ${msg}\nusage: npx tsx bench/compare.ts [--flows N] [--runs N] [--seconds S] [--burst B] BINARY...`);
+  console.error(`compare: ${msg}\nusage: npx tsx bench/compare.ts [--flows N] [--runs N] [--seconds S] [--burst B] BINARY[,FLAG...]...`);
   process.exit(2);
 }
 
 const opts = { flows: 60000, runs: 5, seconds: 3, burst: 1 };
-const binaries: string[] = [];
+const binaries: { label: string; file: string; flags: string[] }[] = [];
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
@@ -30,8 +32,11 @@ for (let i = 0; i < argv.length; i++) {
     if (!Number.isInteger(v) || v < 1) usage(`${a} needs a positive whole number`);
     opts[key] = v;
   } else if (a.startsWith("-")) usage(`unknown option ${a}`);
-  else if (!fs.existsSync(a)) usage(`no such binary: ${a}`);
-  else binaries.push(path.resolve(a));
+  else {
+    const [file = "", ...flags] = a.split(",");
+    if (!fs.existsSync(file)) usage(`no such binary: ${file}`);
+    binaries.push({ label: a, file: path.resolve(file), flags });
+  }
 }
 if (binaries.length === 0) usage("give at least one binary");
 
@@ -40,18 +45,18 @@ if (!fs.existsSync(pcap)) trafficPcap(opts.flows, pcap);
 const realtime = canUseRealtime();
 const results = new Map<string, { mpps: number[]; nf: number[]; loop: number[] }>();
 for (let run = 1; run <= opts.runs; run++) {
-  for (const bin of binaries) {
-    const args = harnessArgs(path.basename(bin).includes("nop") ? "nop" : "nat", pcap, { lcore: 1, burst: opts.burst, seconds: opts.seconds, flows: opts.flows });
-    const out = realtime ? execFileSync("chrt", ["--fifo", "50", bin, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }) : execFileSync(bin, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  for (const { label, file, flags } of binaries) {
+    const args = [...harnessArgs(path.basename(file).includes("nop") ? "nop" : "nat", pcap, { lcore: 1, burst: opts.burst, seconds: opts.seconds, flows: opts.flows }), ...flags];
+    const out = realtime ? execFileSync("chrt", ["--fifo", "50", file, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }) : execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const kv = new Map(out.split("\n").map((l) => l.trim().split("=") as [string, string]));
-    const e = results.get(bin) ?? { mpps: [], nf: [], loop: [] };
+    const e = results.get(label) ?? { mpps: [], nf: [], loop: [] };
     e.mpps.push(Number(kv.get("mpps")));
     e.nf.push(Number(kv.get("nf_cycles_per_packet")));
     e.loop.push(Number(kv.get("loop_cycles_per_packet")));
-    results.set(bin, e);
-    console.error(`run ${run}/${opts.runs} ${path.basename(bin)}: ${kv.get("mpps")} Mpps, NF ${kv.get("nf_cycles_per_packet")}, loop ${kv.get("loop_cycles_per_packet")} cycles/packet`);
+    results.set(label, e);
+    console.error(`run ${run}/${opts.runs} ${label}: ${kv.get("mpps")} Mpps, NF ${kv.get("nf_cycles_per_packet")}, loop ${kv.get("loop_cycles_per_packet")} cycles/packet`);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 console.log(`${opts.flows} flows, burst ${opts.burst}, ${opts.runs} runs x ${opts.seconds} s${realtime ? ", SCHED_FIFO" : ""}; medians:`);
-for (const [bin, e] of results) console.log(`  ${bin}: ${median(e.mpps).toFixed(2)} Mpps, NF ${median(e.nf).toFixed(0)}, loop ${median(e.loop).toFixed(0)} cycles/packet`);
+for (const [label, e] of results) console.log(`  ${label}: ${median(e.mpps).toFixed(2)} Mpps, NF ${median(e.nf).toFixed(0)}, loop ${median(e.loop).toFixed(0)} cycles/packet`);

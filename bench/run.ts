@@ -1,13 +1,21 @@
 /**
  * Throughput benchmark: NOP vs NAT on DPDK's pcap (infinite_rx) -> net_null harness, one core.
  *
- *   npm run bench                        # NOP and NAT, burst 1 and 32, 60,000 flows, 5 runs x 5 s
+ *   npm run bench                        # NOP and NAT, burst 1 (strict and pipelined) and 32,
+ *                                        # 60,000 flows, 5 runs x 5 s
  *   npm run bench -- --runs 3 --seconds 2  # quicker
  *   npm run bench -- --sweep             # + throughput against flow count (bench/sweep.svg)
  *
  * Options: --runs N (>= 1, default 5), --seconds S (default 5), --flows N (default 60000),
  * --bursts 1,32, --sweep, --sweep-flows 1000,2000,..., --sweep-runs N (default 3),
- * --sweep-burst B (default 1), --lcore N (default 1), --out DIR (default bench/), --no-isolate.
+ * --sweep-burst B (default 1), --sweep-strict, --lcore N (default 1), --out DIR (default bench/),
+ * --no-isolate.
+ *
+ * Loops: at burst 1 each NF runs twice, "strict" (the shell's --no-pipeline: each packet processed
+ * before the next rx) and "pipelined" (the shell's default: packet k is prefetched, then packet
+ * k - 1 processed; runtime-c/shells/README.md); a burst above 1 is one loop, "burst" (nf_prefetch
+ * over the burst, then nf_process). The sweep runs the pipelined loop at burst 1 unless
+ * --sweep-strict.
  *
  * Isolation: when run as root, each NF runs under SCHED_FIFO (chrt --fifo 50) on its lcore, so
  * other processes on this small machine cannot preempt it mid-measurement (on a loaded 2-core
@@ -21,7 +29,7 @@
  *
  * Per run the shell's --stats gives packets and TSC cycles: loop cycles per packet (rx + NF +
  * tx, from the first received packet to the end of the last burst) and the NF's own cycles per
- * packet (TSC read around the nf_process calls of each burst). I/O cost = loop - NF.
+ * packet (TSC read around the nf_prefetch and nf_process calls of each burst). I/O cost = loop - NF.
  * Runs are interleaved: run r of every (NF, burst) before run r + 1 of any.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -42,6 +50,7 @@ interface Options {
   sweepFlows: number[];
   sweepRuns: number;
   sweepBurst: number;
+  sweepStrict: boolean;
   lcore: number;
   out: string;
   /** Run the NF under SCHED_FIFO (chrt) so other work on the machine cannot preempt its lcore. */
@@ -50,7 +59,7 @@ interface Options {
 
 function usage(msg: string): never {
   console.error(`bench: ${msg}`);
-  console.error("usage: npm run bench -- [--runs N] [--seconds S] [--flows N] [--bursts 1,32] [--sweep] [--sweep-flows a,b,..] [--sweep-runs N] [--sweep-burst B] [--lcore N] [--out DIR] [--no-isolate]");
+  console.error("usage: npm run bench -- [--runs N] [--seconds S] [--flows N] [--bursts 1,32] [--sweep] [--sweep-flows a,b,..] [--sweep-runs N] [--sweep-burst B] [--sweep-strict] [--lcore N] [--out DIR] [--no-isolate]");
   process.exit(2);
 }
 
@@ -64,6 +73,7 @@ function parseOptions(argv: string[]): Options {
     sweepFlows: [1000, 2000, 4000, 8000, 16000, 24000, 32000, 40000, 48000, 56000, 60000, 64000],
     sweepRuns: 3,
     sweepBurst: 1,
+    sweepStrict: false,
     lcore: 1,
     out: path.join(ROOT, "bench"),
     isolate: canUseRealtime(),
@@ -90,6 +100,7 @@ function parseOptions(argv: string[]): Options {
       case "--sweep-flows": o.sweepFlows = list(a, v, 1, 65536); i++; break;
       case "--sweep-runs": o.sweepRuns = int(a, v, 1, 1000); i++; break;
       case "--sweep-burst": o.sweepBurst = int(a, v, 1, 64); i++; break;
+      case "--sweep-strict": o.sweepStrict = true; break;
       case "--lcore": o.lcore = int(a, v, 0, 1023); i++; break;
       case "--out": if (v === undefined) usage("--out needs a directory"); o.out = path.resolve(v); i++; break;
       case "--no-isolate": o.isolate = false; break;
@@ -112,8 +123,11 @@ interface RunResult {
   tscHz: number;
 }
 
-function runOnce(binary: string, nf: NfName, pcap: string, burst: number, o: Options, flows: number): Promise<RunResult> {
-  const args = harnessArgs(nf, pcap, { lcore: o.lcore, burst, seconds: o.seconds, flows });
+/** The shell's packet loop: see the header comment. */
+export type Loop = "strict" | "pipelined" | "burst";
+
+function runOnce(binary: string, nf: NfName, pcap: string, burst: number, loop: Loop, o: Options, flows: number): Promise<RunResult> {
+  const args = harnessArgs(nf, pcap, { lcore: o.lcore, burst, seconds: o.seconds, flows, strict: loop === "strict" });
   return new Promise((resolve, reject) => {
     const [cmd, ...cmdArgs] = o.isolate ? ["chrt", "--fifo", "50", binary, ...args] : [binary, ...args];
     const p = spawn(cmd!, cmdArgs, { stdio: ["ignore", "pipe", "pipe"] });
@@ -162,6 +176,7 @@ function runOnce(binary: string, nf: NfName, pcap: string, burst: number, o: Opt
 export interface Entry {
   nf: NfName;
   burst: number;
+  loop: Loop;
   flows: number;
   mpps_median: number;
   mpps_min: number;
@@ -185,52 +200,58 @@ function median(xs: number[]): number {
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
-function entry(nf: NfName, burst: number, flows: number, rs: RunResult[], seconds: number): Entry {
+function entry(nf: NfName, burst: number, loop: Loop, flows: number, rs: RunResult[], seconds: number): Entry {
   const mpps = rs.map((r) => r.mpps);
-  const loop = median(rs.map((r) => r.loopCycles));
+  const total = median(rs.map((r) => r.loopCycles));
   const nfc = median(rs.map((r) => r.nfCycles));
   return {
-    nf, burst, flows,
+    nf, burst, loop, flows,
     mpps_median: r2(median(mpps)), mpps_min: r2(Math.min(...mpps)), mpps_max: r2(Math.max(...mpps)),
-    cycles_per_packet: r1(loop), nf_cycles_per_packet: r1(nfc), io_cycles_per_packet: r1(loop - nfc),
+    cycles_per_packet: r1(total), nf_cycles_per_packet: r1(nfc), io_cycles_per_packet: r1(total - nfc),
     runs: rs.length, seconds, mpps_runs: mpps.map(r2),
   };
 }
 
+/** The loops measured at a burst size: both at burst 1 (unless `only` names one), else "burst". */
+function loopsAt(burst: number, only?: Loop): Loop[] {
+  if (burst > 1) return ["burst"];
+  return only !== undefined ? [only] : ["strict", "pipelined"];
+}
+
 async function measure(
-  binaries: Record<NfName, string>, flows: number, bursts: number[], runs: number, o: Options, workDir: string,
+  binaries: Record<NfName, string>, flows: number, bursts: number[], runs: number, o: Options, workDir: string, onlyLoop?: Loop,
 ): Promise<Entry[]> {
   const pcap = path.join(workDir, `udp-${flows}-flows.pcap`);
   if (!fs.existsSync(pcap)) trafficPcap(flows, pcap);
-  const configs: { nf: NfName; burst: number }[] = [];
-  for (const burst of bursts) for (const nf of ["nop", "nat"] as const) configs.push({ nf, burst });
+  const configs: { nf: NfName; burst: number; loop: Loop }[] = [];
+  for (const burst of bursts) for (const loop of loopsAt(burst, onlyLoop)) for (const nf of ["nop", "nat"] as const) configs.push({ nf, burst, loop });
   const results = new Map<string, RunResult[]>();
+  const key = (c: { nf: NfName; burst: number; loop: Loop }) => `${c.nf}/${c.burst}/${c.loop}`;
   for (let run = 1; run <= runs; run++) {
     for (const c of configs) {
-      const r = await runOnce(binaries[c.nf], c.nf, pcap, c.burst, o, flows);
-      const key = `${c.nf}/${c.burst}`;
-      results.set(key, [...(results.get(key) ?? []), r]);
-      console.error(`  flows ${flows} run ${run}/${runs} ${c.nf.padEnd(3)} burst ${String(c.burst).padStart(2)}: ${r.mpps.toFixed(2)} Mpps, ${r.loopCycles.toFixed(0)} cycles/packet (NF ${r.nfCycles.toFixed(0)})`);
+      const r = await runOnce(binaries[c.nf], c.nf, pcap, c.burst, c.loop, o, flows);
+      results.set(key(c), [...(results.get(key(c)) ?? []), r]);
+      console.error(`  flows ${flows} run ${run}/${runs} ${c.nf.padEnd(3)} burst ${String(c.burst).padStart(2)} ${c.loop.padEnd(9)}: ${r.mpps.toFixed(2)} Mpps, ${r.loopCycles.toFixed(0)} cycles/packet (NF ${r.nfCycles.toFixed(0)})`);
     }
   }
-  return configs.map((c) => entry(c.nf, c.burst, flows, results.get(`${c.nf}/${c.burst}`)!, o.seconds));
+  return configs.map((c) => entry(c.nf, c.burst, c.loop, flows, results.get(key(c))!, o.seconds));
 }
 
 function markdownTable(entries: Entry[]): string {
-  const nop = new Map(entries.filter((e) => e.nf === "nop").map((e) => [`${e.burst}/${e.flows}`, e]));
+  const nop = new Map(entries.filter((e) => e.nf === "nop").map((e) => [`${e.burst}/${e.loop}/${e.flows}`, e]));
   const lines = [
-    "| NF | burst | flows | Mpps median | Mpps min | Mpps max | cycles/packet (total) | NF cycles/packet | I/O cycles/packet | vs NOP |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| NF | burst | loop | flows | Mpps median | Mpps min | Mpps max | cycles/packet (total) | NF cycles/packet | I/O cycles/packet | vs NOP |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const e of entries) {
-    const base = nop.get(`${e.burst}/${e.flows}`);
+    const base = nop.get(`${e.burst}/${e.loop}/${e.flows}`);
     const ratio = base && base.mpps_median > 0 ? `${Math.round((e.mpps_median / base.mpps_median) * 100)}%` : "";
-    lines.push(`| ${e.nf.toUpperCase()} | ${e.burst} | ${e.flows} | ${e.mpps_median.toFixed(2)} | ${e.mpps_min.toFixed(2)} | ${e.mpps_max.toFixed(2)} | ${e.cycles_per_packet.toFixed(1)} | ${e.nf_cycles_per_packet.toFixed(1)} | ${e.io_cycles_per_packet.toFixed(1)} | ${ratio} |`);
+    lines.push(`| ${e.nf.toUpperCase()} | ${e.burst} | ${e.loop} | ${e.flows} | ${e.mpps_median.toFixed(2)} | ${e.mpps_min.toFixed(2)} | ${e.mpps_max.toFixed(2)} | ${e.cycles_per_packet.toFixed(1)} | ${e.nf_cycles_per_packet.toFixed(1)} | ${e.io_cycles_per_packet.toFixed(1)} | ${ratio} |`);
   }
   return lines.join("\n");
 }
 
-function sweepSvg(entries: Entry[], burst: number): string {
+function sweepSvg(entries: Entry[], burst: number, loop: Loop): string {
   const W = 720, H = 420, L = 70, R = 150, T = 40, B = 60;
   const series: { nf: NfName; color: string; pts: Entry[] }[] = [
     { nf: "nop", color: "#1f77b4", pts: entries.filter((e) => e.nf === "nop").sort((a, b) => a.flows - b.flows) },
@@ -244,7 +265,7 @@ function sweepSvg(entries: Entry[], burst: number): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Throughput vs flow count (burst ${burst}, 64-byte UDP, one core; median of runs, bars: min-max)</text>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Throughput vs flow count (burst ${burst}${loop === "burst" ? "" : `, ${loop} loop`}, 64-byte UDP, one core; median of runs, bars: min-max)</text>`,
     `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
     `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
     `<text x="${(L + W - R) / 2}" y="${H - 20}" text-anchor="middle">flows (NAT table: 65,536 entries)</text>`,
@@ -299,12 +320,13 @@ async function main(): Promise<void> {
   const entries = await measure(binaries, o.flows, o.bursts, o.runs, o, workDir);
   let sweep: Entry[] = [];
   if (o.sweep) {
-    console.error(`bench: sweep over ${o.sweepFlows.join(", ")} flows, burst ${o.sweepBurst}, ${o.sweepRuns} runs`);
+    const sweepLoop = loopsAt(o.sweepBurst, o.sweepStrict ? "strict" : "pipelined")[0]!;
+    console.error(`bench: sweep over ${o.sweepFlows.join(", ")} flows, burst ${o.sweepBurst} (${sweepLoop}), ${o.sweepRuns} runs`);
     for (const flows of o.sweepFlows) {
       const already = flows === o.flows && o.bursts.includes(o.sweepBurst) && o.sweepRuns <= o.runs;
-      sweep.push(...(already ? entries.filter((e) => e.burst === o.sweepBurst) : await measure(binaries, flows, [o.sweepBurst], o.sweepRuns, o, workDir)));
+      sweep.push(...(already ? entries.filter((e) => e.burst === o.sweepBurst && e.loop === sweepLoop) : await measure(binaries, flows, [o.sweepBurst], o.sweepRuns, o, workDir, sweepLoop)));
     }
-    fs.writeFileSync(path.join(o.out, "sweep.svg"), sweepSvg(sweep, o.sweepBurst));
+    fs.writeFileSync(path.join(o.out, "sweep.svg"), sweepSvg(sweep, o.sweepBurst, sweepLoop));
   }
   const all = [...entries, ...sweep.filter((e) => !entries.includes(e))];
   fs.writeFileSync(path.join(o.out, "results.json"), JSON.stringify(all, null, 2) + "\n");
@@ -319,14 +341,16 @@ async function main(): Promise<void> {
     `Harness: DPDK net_pcap (infinite_rx) -> NF -> net_null (no-rx), one lcore${o.isolate ? " at SCHED_FIFO priority (chrt --fifo 50)" : " (not isolated: other load on the machine shows in the figures)"}, no DPDK hugepages (the NF's tables use transparent huge pages); 64-byte UDP frames; ${o.runs} interleaved runs of ${o.seconds} s each; cycles are TSC cycles.`,
     "",
     table,
-    ...(o.sweep ? ["", `## Sweep (burst ${o.sweepBurst}, ${o.sweepRuns} runs each)`, "", markdownTable(sweep), "", "![throughput vs flows](sweep.svg)"] : []),
+    ...(o.sweep ? ["", `## Sweep (burst ${o.sweepBurst}, ${o.sweepBurst > 1 ? "burst" : o.sweepStrict ? "strict" : "pipelined"} loop, ${o.sweepRuns} runs each)`, "", markdownTable(sweep), "", "![throughput vs flows](sweep.svg)"] : []),
     "",
   ].join("\n");
   fs.writeFileSync(path.join(o.out, "results.md"), md);
   console.log(table);
-  const nat1 = entries.find((e) => e.nf === "nat" && e.burst === 1);
-  const nop1 = entries.find((e) => e.nf === "nop" && e.burst === 1);
-  if (nat1 && nop1) console.log(`\nNAT/NOP at burst 1, ${o.flows} flows: ${Math.round((nat1.mpps_median / nop1.mpps_median) * 100)}% (target >= 50%)`);
+  for (const loop of ["strict", "pipelined"] as const) {
+    const nat1 = entries.find((e) => e.nf === "nat" && e.burst === 1 && e.loop === loop);
+    const nop1 = entries.find((e) => e.nf === "nop" && e.burst === 1 && e.loop === loop);
+    if (nat1 && nop1) console.log(`${loop === "strict" ? "\n" : ""}NAT/NOP at burst 1 (${loop} loop), ${o.flows} flows: ${Math.round((nat1.mpps_median / nop1.mpps_median) * 100)}% (target >= 50%)`);
+  }
   console.log(`wrote ${path.relative(ROOT, path.join(o.out, "results.json"))}, ${path.relative(ROOT, path.join(o.out, "results.md"))}${o.sweep ? `, ${path.relative(ROOT, path.join(o.out, "sweep.svg"))}` : ""}`);
 }
 

@@ -7,7 +7,9 @@
  * queue; all share one mbuf pool. The loop polls each port for up to --burst packets, calls
  * nf_process once per packet (time: TSC in ns, read once per burst, never decreasing), then
  * sends each packet to the returned device (buffered per port: one tx call per port per burst),
- * frees drops, and floods copies to every other port. See README.md for the flags and stats.
+ * frees drops, and floods copies to every other port. At burst 1 it pipelines one packet (each
+ * packet is prefetched, then processed after the next rx; see pipeline_step) unless
+ * --no-pipeline. See README.md for the flags and stats.
  *
  * Exit status: 0 clean stop, 1 runtime error (EAL, ports, memory), 2 bad flags. */
 #define _GNU_SOURCE
@@ -49,6 +51,7 @@ static uint64_t opt_idle_exit_ms = 0;
 static uint64_t opt_duration_s = 0;
 static uint64_t opt_stats = 0;
 static uint64_t opt_mbufs = 0; /* 0: automatic */
+static uint64_t opt_no_pipeline = 0;
 
 static const struct vig_shell_flag shell_flags[] = {
     {"burst", "Receive up to N packets per rx call (and send up to N per tx call).", VIG_SHELL_UINT,
@@ -70,6 +73,10 @@ static const struct vig_shell_flag shell_flags[] = {
      "infinite_rx pcap. 0: the largest of 262143, 131071, 65535, 32767, 16383, 8191 that fits "
      "in memory (EAL -m).",
      VIG_SHELL_UINT, 0, UINT64_C(1) << 26, 0, &opt_mbufs},
+    {"no-pipeline",
+     "At burst 1, process each packet before the next rx (default: hold one packet, prefetched, "
+     "while the next rx runs; an idle link holds none).",
+     VIG_SHELL_SWITCH, 0, 1, 0, &opt_no_pipeline},
 };
 
 static volatile sig_atomic_t quit_signal = 0;
@@ -144,6 +151,159 @@ static int setup_port(uint16_t port, struct rte_mempool *pool) {
     return -1;
   }
   return 0;
+}
+
+/* The packet loop's state and counters. */
+struct loop_ctx {
+  struct nf_state *state;
+  const struct nf_config *cfg;
+  const struct nf_env *env;
+  struct rte_mempool *pool;
+  uint16_t ndev;
+  bool stats;
+  uint64_t packets_in, packets_out, dropped, oversize, invalid, tx_refused, copy_failed, nf_cycles;
+  uint64_t busy_end_tsc;
+};
+
+/* A packet received, prefetched and not yet processed, with its input device and arrival time. */
+struct held_packet {
+  struct rte_mbuf *m;
+  uint16_t device;
+  uint64_t now;
+};
+
+static inline void prefetch_packet(struct loop_ctx *c, struct rte_mbuf *m, uint16_t d,
+                                   uint64_t now) {
+  if (likely(nf_can_process(m))) {
+    nf_prefetch(c->state, c->cfg, c->env, rte_pktmbuf_mtod(m, uint8_t *), (uint16_t)m->data_len, d,
+                now);
+  }
+}
+
+static inline uint16_t process_packet(struct loop_ctx *c, struct rte_mbuf *m, uint16_t d,
+                                      uint64_t now) {
+  if (unlikely(!nf_can_process(m))) {
+    c->oversize++;
+    return NF_ACTION_DROP;
+  }
+  return nf_process(c->state, c->cfg, c->env, rte_pktmbuf_mtod(m, uint8_t *), (uint16_t)m->data_len,
+                    d, now);
+}
+
+/* Queues each packet on its output port (copies for a flood), frees drops, then makes one tx call
+ * per port with packets. */
+static void send_packets(struct loop_ctx *c, struct rte_mbuf **bufs, const uint16_t *actions,
+                         uint16_t n, uint16_t d) {
+  const uint16_t ndev = c->ndev;
+  uint64_t dirty = 0;
+  for (uint16_t i = 0; i < n; i++) {
+    struct rte_mbuf *m = bufs[i];
+    const uint16_t a = actions[i];
+    if (likely(a < ndev)) {
+      struct tx_queue *q = &txq[a];
+      q->pkts[q->n++] = m;
+      dirty |= UINT64_C(1) << a;
+    } else if (a == NF_ACTION_FLOOD && ndev > 1) {
+      const uint16_t last = d == ndev - 1 ? (uint16_t)(ndev - 2) : (uint16_t)(ndev - 1);
+      for (uint16_t e = 0; e < ndev; e++) {
+        if (e == d) {
+          continue;
+        }
+        struct rte_mbuf *copy = m;
+        if (e != last) {
+          copy = rte_pktmbuf_copy(m, c->pool, 0, UINT32_MAX);
+          if (unlikely(copy == NULL)) {
+            c->copy_failed++;
+            c->dropped++;
+            continue;
+          }
+        }
+        struct tx_queue *q = &txq[e];
+        q->pkts[q->n++] = copy;
+        dirty |= UINT64_C(1) << e;
+      }
+    } else {
+      if (a != NF_ACTION_DROP && a != NF_ACTION_FLOOD) {
+        c->invalid++;
+      }
+      c->dropped++;
+      rte_pktmbuf_free(m);
+    }
+  }
+  while (dirty != 0) {
+    const unsigned e = (unsigned)__builtin_ctzll(dirty);
+    dirty &= dirty - 1;
+    struct tx_queue *q = &txq[e];
+    const uint16_t sent = rte_eth_tx_burst(port_ids[e], 0, q->pkts, q->n);
+    c->packets_out += sent;
+    if (unlikely(sent < q->n)) {
+      c->tx_refused += (uint64_t)(q->n - sent);
+      c->dropped += (uint64_t)(q->n - sent);
+      rte_pktmbuf_free_bulk(q->pkts + sent, (unsigned)(q->n - sent));
+    }
+    q->n = 0;
+  }
+  if (c->stats) {
+    c->busy_end_tsc = rte_rdtsc();
+  }
+}
+
+/* A burst received on device d at time now (TSC t0): processed and sent at once. */
+static void process_burst(struct loop_ctx *c, struct rte_mbuf **bufs, uint16_t n, uint16_t d,
+                          uint64_t now, uint64_t t0) {
+  uint16_t actions[MAX_BURST];
+  /* Over a burst, each packet's table lookup starts loading before the first packet is
+   * processed, so the cache misses overlap instead of following one another. */
+  if (n > 1) {
+    for (uint16_t i = 0; i < n; i++) {
+      prefetch_packet(c, bufs[i], d, now);
+    }
+  }
+  for (uint16_t i = 0; i < n; i++) {
+    actions[i] = process_packet(c, bufs[i], d, now);
+  }
+  if (c->stats) {
+    c->nf_cycles += rte_rdtsc() - t0;
+  }
+  send_packets(c, bufs, actions, n, d);
+}
+
+/* The one-packet pipeline (burst 1): the packet m just received is prefetched, then the held
+ * packet (received before it) is processed and sent, and m is held in its place. The held packet
+ * keeps its own device and arrival time, so packets are processed in arrival order with their own
+ * times; what changes is that a packet's table lines load while the previous packet is processed
+ * and while the next rx runs. */
+static void pipeline_step(struct loop_ctx *c, struct held_packet *held, struct rte_mbuf *m,
+                          uint16_t d, uint64_t now, uint64_t t0) {
+  prefetch_packet(c, m, d, now);
+  struct held_packet h = *held;
+  *held = (struct held_packet){m, d, now};
+  if (h.m == NULL) {
+    if (c->stats) {
+      c->nf_cycles += rte_rdtsc() - t0;
+    }
+    return;
+  }
+  const uint16_t action = process_packet(c, h.m, h.device, h.now);
+  if (c->stats) {
+    c->nf_cycles += rte_rdtsc() - t0;
+  }
+  send_packets(c, &h.m, &action, 1, h.device);
+}
+
+/* Processes and sends the held packet, if any (when nothing arrived, and before stopping). */
+static void release_held(struct loop_ctx *c, struct held_packet *held) {
+  if (held->m == NULL) {
+    return;
+  }
+  const uint64_t t0 = c->stats ? rte_rdtsc() : 0;
+  struct held_packet h = *held;
+  held->m = NULL;
+  const uint16_t action = process_packet(c, h.m, h.device, h.now);
+  if (c->stats) {
+    c->nf_cycles += rte_rdtsc() - t0;
+  }
+  send_packets(c, &h.m, &action, 1, h.device);
 }
 
 /* ns = tsc * 10^9 / hz, as (tsc * mult) >> 32 in 128-bit arithmetic (no overflow). */
@@ -294,21 +454,23 @@ int main(int argc, char **argv) {
   const bool stats = opt_stats != 0;
   const uint64_t idle_cycles = opt_idle_exit_ms * (hz / 1000);
   const uint64_t duration_cycles = opt_duration_s * hz;
+  const bool pipeline = burst == 1 && opt_no_pipeline == 0;
 
-  uint64_t packets_in = 0, packets_out = 0, dropped = 0, oversize = 0, invalid = 0, tx_refused = 0,
-           copy_failed = 0, nf_cycles = 0;
+  struct loop_ctx ctx = {
+      .state = state, .cfg = cfg, .env = &env, .pool = pool, .ndev = ndev, .stats = stats};
   uint64_t prev_ns = 0;
   const uint64_t start_tsc = rte_rdtsc();
-  uint64_t last_rx_tsc = start_tsc, first_rx_tsc = 0, busy_end_tsc = 0;
+  uint64_t last_rx_tsc = start_tsc, first_rx_tsc = 0;
   struct rte_mbuf *bufs[MAX_BURST];
-  uint16_t actions[MAX_BURST];
+  /* The one-packet pipeline at burst 1: the packet received last, prefetched, not processed. */
+  struct held_packet held = {NULL, 0, 0};
 
   while (!quit_signal) {
     bool got = false;
     for (uint16_t d = 0; d < ndev; d++) {
       uint16_t want = burst;
       if (max_packets != 0) {
-        uint64_t left = max_packets - packets_in;
+        uint64_t left = max_packets - ctx.packets_in;
         if (left < want) {
           want = (uint16_t)left;
         }
@@ -331,87 +493,19 @@ int main(int argc, char **argv) {
         now = prev_ns;
       }
       prev_ns = now;
-      /* Over a burst, each packet's table lookup starts loading before the first packet is
-       * processed, so the cache misses overlap instead of following one another. */
-      if (n > 1) {
-        for (uint16_t i = 0; i < n; i++) {
-          struct rte_mbuf *m = bufs[i];
-          if (likely(nf_can_process(m))) {
-            nf_prefetch(state, cfg, &env, rte_pktmbuf_mtod(m, uint8_t *), (uint16_t)m->data_len, d,
-                        now);
-          }
-        }
-      }
-      for (uint16_t i = 0; i < n; i++) {
-        struct rte_mbuf *m = bufs[i];
-        if (unlikely(!nf_can_process(m))) {
-          actions[i] = NF_ACTION_DROP;
-          oversize++;
-          continue;
-        }
-        actions[i] = nf_process(state, cfg, &env, rte_pktmbuf_mtod(m, uint8_t *),
-                                (uint16_t)m->data_len, d, now);
-      }
-      if (stats) {
-        nf_cycles += rte_rdtsc() - t0;
-      }
-      packets_in += n;
-      uint64_t dirty = 0;
-      for (uint16_t i = 0; i < n; i++) {
-        struct rte_mbuf *m = bufs[i];
-        const uint16_t a = actions[i];
-        if (likely(a < ndev)) {
-          struct tx_queue *q = &txq[a];
-          q->pkts[q->n++] = m;
-          dirty |= UINT64_C(1) << a;
-        } else if (a == NF_ACTION_FLOOD && ndev > 1) {
-          const uint16_t last = d == ndev - 1 ? (uint16_t)(ndev - 2) : (uint16_t)(ndev - 1);
-          for (uint16_t e = 0; e < ndev; e++) {
-            if (e == d) {
-              continue;
-            }
-            struct rte_mbuf *c = m;
-            if (e != last) {
-              c = rte_pktmbuf_copy(m, pool, 0, UINT32_MAX);
-              if (unlikely(c == NULL)) {
-                copy_failed++;
-                dropped++;
-                continue;
-              }
-            }
-            struct tx_queue *q = &txq[e];
-            q->pkts[q->n++] = c;
-            dirty |= UINT64_C(1) << e;
-          }
-        } else {
-          if (a != NF_ACTION_DROP && a != NF_ACTION_FLOOD) {
-            invalid++;
-          }
-          dropped++;
-          rte_pktmbuf_free(m);
-        }
-      }
-      while (dirty != 0) {
-        const unsigned e = (unsigned)__builtin_ctzll(dirty);
-        dirty &= dirty - 1;
-        struct tx_queue *q = &txq[e];
-        const uint16_t sent = rte_eth_tx_burst(port_ids[e], 0, q->pkts, q->n);
-        packets_out += sent;
-        if (unlikely(sent < q->n)) {
-          tx_refused += (uint64_t)(q->n - sent);
-          dropped += (uint64_t)(q->n - sent);
-          rte_pktmbuf_free_bulk(q->pkts + sent, (unsigned)(q->n - sent));
-        }
-        q->n = 0;
-      }
-      if (stats) {
-        busy_end_tsc = rte_rdtsc();
+      ctx.packets_in += n;
+      if (pipeline) {
+        pipeline_step(&ctx, &held, bufs[0], d, now, t0);
+      } else {
+        process_burst(&ctx, bufs, n, d, now, t0);
       }
     }
-    if (max_packets != 0 && packets_in >= max_packets) {
+    if (max_packets != 0 && ctx.packets_in >= max_packets) {
       break;
     }
     if (!got) {
+      /* An idle link holds no packet. */
+      release_held(&ctx, &held);
       const uint64_t t = rte_rdtsc();
       if (idle_cycles != 0 && t - last_rx_tsc >= idle_cycles) {
         break;
@@ -423,42 +517,44 @@ int main(int argc, char **argv) {
       break;
     }
   }
+  release_held(&ctx, &held);
   const uint64_t end_tsc = rte_rdtsc();
 
   if (quit_signal != 0) {
     fprintf(stderr, "%s: stopping on signal %d\n", nf_name, (int)quit_signal);
   }
-  if (oversize != 0) {
+  if (ctx.oversize != 0) {
     fprintf(stderr,
             "warning: %" PRIu64 " packets multi-segment or longer than %u bytes dropped "
             "unprocessed\n",
-            oversize, MAX_PACKET_LEN);
+            ctx.oversize, MAX_PACKET_LEN);
   }
-  if (invalid != 0) {
+  if (ctx.invalid != 0) {
     fprintf(stderr,
             "warning: the NF returned a non-existent output device for %" PRIu64
             " packets (dropped)\n",
-            invalid);
+            ctx.invalid);
   }
-  if (copy_failed != 0) {
+  if (ctx.copy_failed != 0) {
     fprintf(stderr, "warning: %" PRIu64 " flood copies failed (mbuf pool exhausted)\n",
-            copy_failed);
+            ctx.copy_failed);
   }
   if (stats) {
     const uint64_t busy =
-        first_rx_tsc != 0 && busy_end_tsc > first_rx_tsc ? busy_end_tsc - first_rx_tsc : 0;
+        first_rx_tsc != 0 && ctx.busy_end_tsc > first_rx_tsc ? ctx.busy_end_tsc - first_rx_tsc : 0;
     const double seconds = hz ? (double)busy / (double)hz : 0.0;
     const double wall = hz ? (double)(end_tsc - start_tsc) / (double)hz : 0.0;
-    printf("packets_in=%" PRIu64 "\n", packets_in);
-    printf("packets_out=%" PRIu64 "\n", packets_out);
-    printf("dropped=%" PRIu64 "\n", dropped);
-    printf("tx_refused=%" PRIu64 "\n", tx_refused);
+    printf("packets_in=%" PRIu64 "\n", ctx.packets_in);
+    printf("packets_out=%" PRIu64 "\n", ctx.packets_out);
+    printf("dropped=%" PRIu64 "\n", ctx.dropped);
+    printf("tx_refused=%" PRIu64 "\n", ctx.tx_refused);
     printf("seconds=%.6f\n", seconds);
     printf("wall_seconds=%.6f\n", wall);
-    printf("mpps=%.4f\n", seconds > 0 ? (double)packets_in / seconds / 1e6 : 0.0);
+    printf("mpps=%.4f\n", seconds > 0 ? (double)ctx.packets_in / seconds / 1e6 : 0.0);
     printf("nf_cycles_per_packet=%.1f\n",
-           packets_in ? (double)nf_cycles / (double)packets_in : 0.0);
-    printf("loop_cycles_per_packet=%.1f\n", packets_in ? (double)busy / (double)packets_in : 0.0);
+           ctx.packets_in ? (double)ctx.nf_cycles / (double)ctx.packets_in : 0.0);
+    printf("loop_cycles_per_packet=%.1f\n",
+           ctx.packets_in ? (double)busy / (double)ctx.packets_in : 0.0);
     printf("burst=%u\n", (unsigned)burst);
     printf("mbufs=%u\n", pool_size);
     printf("tsc_hz=%" PRIu64 "\n", hz);

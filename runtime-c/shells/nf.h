@@ -64,8 +64,9 @@ uint16_t nf_process(struct nf_state *st, const struct nf_config *cfg, const stru
 
 /* Cache hints for a later nf_process of this packet (same arguments): starts loading the table
  * entries its first lookup will read. Changes nothing (neither the state nor the packet), so the
- * shells may call it for every packet of a burst before processing the burst; hints computed
- * before earlier packets of the burst changed the state are stale at worst. */
+ * shells may call it for every packet of a burst before processing the burst, or for a packet
+ * before processing the one received before it (the DPDK shell's burst-1 pipeline); hints
+ * computed before earlier packets changed the state are stale at worst. */
 void nf_prefetch(struct nf_state *st, const struct nf_config *cfg, const struct nf_env *env,
                  uint8_t *packet, uint16_t length, uint16_t device, uint64_t time_ns);
 
