@@ -5,7 +5,7 @@
  *   npx tsx bench/compare.ts [--flows N] [--runs N] [--seconds S] [--burst B] BINARY[,FLAG...]...
  *
  * A binary whose path contains "nop" runs without flags; any other gets the NAT's bench flags.
- * Shell flags after commas are added to that binary's runs (e.g. `build/nat,--no-pipeline` beside
+ * Shell flags after commas are added to that binary's runs (e.g. `build/nat,--pipeline,0` beside
  * `build/nat` compares the strict burst-1 loop with the pipelined one).
  * Prints, per binary, median Mpps, NF cycles per packet and loop cycles per packet. Use it to
  * measure a change (build the NF before and after with `vigorc build -o`) as a ratio in one run.

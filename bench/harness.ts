@@ -53,7 +53,7 @@ export const NF_FLAGS: Record<NfName, string[]> = {
 };
 
 /** The binary's command line for one run (EAL arguments, then the shell's and the NF's flags).
- * `strict`: at burst 1, the shell's --no-pipeline (each packet processed before the next rx). */
+ * `strict`: at burst 1, the shell's --pipeline 0 (each packet processed before the next rx). */
 export function harnessArgs(nf: NfName, pcap: string, o: { lcore: number; burst: number; seconds: number; flows: number; strict?: boolean }): string[] {
   return [
     "-l", String(o.lcore), "--no-huge", "--no-pci", "-m", "768", "--no-shconf", "--no-telemetry", "--log-level", "lib.eal:error",
@@ -62,7 +62,7 @@ export function harnessArgs(nf: NfName, pcap: string, o: { lcore: number; burst:
     "--",
     ...NF_FLAGS[nf],
     "--burst", String(o.burst),
-    ...(o.strict === true ? ["--no-pipeline"] : []),
+    ...(o.strict === true ? ["--pipeline", "0"] : []),
     "--duration-s", String(o.seconds),
     // The pool must hold more mbufs than the capture has packets (infinite_rx keeps them all).
     "--mbufs", String(Math.max(32767, 2 ** Math.ceil(Math.log2(o.flows + 8192)) - 1)),

@@ -11,9 +11,9 @@
  * --sweep-burst B (default 1), --sweep-strict, --lcore N (default 1), --out DIR (default bench/),
  * --no-isolate.
  *
- * Loops: at burst 1 each NF runs twice, "strict" (the shell's --no-pipeline: each packet processed
- * before the next rx) and "pipelined" (the shell's default: packet k is prefetched, then packet
- * k - 1 processed; runtime-c/shells/README.md); a burst above 1 is one loop, "burst" (nf_prefetch
+ * Loops: at burst 1 each NF runs twice, "strict" (the shell's --pipeline 0: each packet processed
+ * before the next rx) and "pipelined" (the shell's default, --pipeline 2: packet k is prefetched,
+ * then packet k - 2 processed; runtime-c/shells/README.md); a burst above 1 is one loop, "burst" (nf_prefetch
  * over the burst, then nf_process). The sweep runs the pipelined loop at burst 1 unless
  * --sweep-strict.
  *

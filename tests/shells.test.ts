@@ -229,16 +229,17 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-test("dpdk: time is read once per burst and never decreases; nf_prefetch runs over each burst of more than one packet, and ahead of each packet at burst 1 unless --no-pipeline", async () => {
+test("dpdk: time is read once per burst and never decreases; nf_prefetch runs over each burst of more than one packet, and ahead of each packet at burst 1 unless --pipeline 0", async () => {
   const bin = await fixtureBinary("dpdk");
   const input = pcapPath(Array.from({ length: 6 }, (_, i) => packet(0x7e, 64, i)));
   // nf_prefetch calls seen by each packet's nf_process: a burst of 8 prefetches all 6 first; the
-  // burst-1 pipeline prefetches packet k + 1 before processing packet k (the last one is
-  // processed when rx returns nothing or the loop stops); --no-pipeline never prefetches.
+  // burst-1 pipeline of depth D prefetches packet k + D before processing packet k (the last D
+  // are processed when rx returns nothing or the loop stops); --pipeline 0 never prefetches.
   const cases = [
     { burst: 8, flags: [], prefetches: [6n, 6n, 6n, 6n, 6n, 6n] },
-    { burst: 1, flags: [], prefetches: [2n, 3n, 4n, 5n, 6n, 6n] },
-    { burst: 1, flags: ["--no-pipeline"], prefetches: [0n, 0n, 0n, 0n, 0n, 0n] },
+    { burst: 1, flags: [], prefetches: [3n, 4n, 5n, 6n, 6n, 6n] }, // default depth 2
+    { burst: 1, flags: ["--pipeline", "1"], prefetches: [2n, 3n, 4n, 5n, 6n, 6n] },
+    { burst: 1, flags: ["--pipeline", "0"], prefetches: [0n, 0n, 0n, 0n, 0n, 0n] },
   ];
   for (const c of cases) {
     const { args, out1 } = twoPorts(input);
@@ -255,22 +256,26 @@ test("dpdk: time is read once per burst and never decreases; nf_prefetch runs ov
   }
 });
 
-test("dpdk: the burst-1 pipeline holds no packet once the link is idle", async () => {
+test("dpdk: the burst-1 pipeline holds no packet once the link is idle (depths 1 and 3)", async () => {
   const bin = await fixtureBinary("dpdk");
   // The capture's packets all arrive at start-up; the loop then stays idle for 2 s before
-  // --idle-exit-ms stops it. The last packet must be processed as soon as an rx returns nothing,
-  // not when the loop stops: its processing clock (CLOCK_MONOTONIC, written by the fixture NF)
-  // is within a fraction of the idle time of the first packet's.
-  const input = pcapPath(Array.from({ length: 6 }, (_, i) => packet(0x7e, 64, i)));
-  const { args, out1 } = twoPorts(input);
-  const r = await run(bin, [...args, "--", ...NF_FLAGS, "--burst", "1", "--idle-exit-ms", "2000", "--stats"]);
-  assert.is(r.exitCode, 0, r.stderr);
-  assert.is(statsOf(r.stdout).get("packets_out"), "6");
-  const out = readPcap(readBytes(out1)).packets;
-  assert.equal(out.map((p) => p.data[50]), [0, 1, 2, 3, 4, 5].map((tag) => (50 * 7 + tag) & 0xff));
-  const processedNs = out.map((p) => be(p.data, 25, 8));
-  const spreadMs = Number((processedNs[5] ?? 0n) - (processedNs[0] ?? 0n)) / 1e6;
-  assert.ok(spreadMs >= 0 && spreadMs < 1000, `last packet processed ${spreadMs} ms after the first`);
+  // --idle-exit-ms stops it. The held packets must be processed as soon as an rx returns nothing,
+  // not when the loop stops: the last one's processing clock (CLOCK_MONOTONIC, written by the
+  // fixture NF) is within a fraction of the idle time of the first one's. 7 packets at depth 3
+  // leave the ring's oldest packet in its middle slot when the link goes idle.
+  const tags = [0, 1, 2, 3, 4, 5, 6];
+  const input = pcapPath(tags.map((i) => packet(0x7e, 64, i)));
+  for (const depth of ["1", "3"]) {
+    const { args, out1 } = twoPorts(input);
+    const r = await run(bin, [...args, "--", ...NF_FLAGS, "--burst", "1", "--pipeline", depth, "--idle-exit-ms", "2000", "--stats"]);
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.is(statsOf(r.stdout).get("packets_out"), String(tags.length));
+    const out = readPcap(readBytes(out1)).packets;
+    assert.equal(out.map((p) => p.data[50]), tags.map((tag) => (50 * 7 + tag) & 0xff), `depth ${depth}: arrival order`);
+    const processedNs = out.map((p) => be(p.data, 25, 8));
+    const spreadMs = Number((processedNs[tags.length - 1] ?? 0n) - (processedNs[0] ?? 0n)) / 1e6;
+    assert.ok(spreadMs >= 0 && spreadMs < 1000, `depth ${depth}: last packet processed ${spreadMs} ms after the first`);
+  }
 });
 
 test("dpdk: throughput harness (infinite_rx pcap -> net_null) with --duration-s", async () => {

@@ -7,9 +7,9 @@
  * queue; all share one mbuf pool. The loop polls each port for up to --burst packets, calls
  * nf_process once per packet (time: TSC in ns, read once per burst, never decreasing), then
  * sends each packet to the returned device (buffered per port: one tx call per port per burst),
- * frees drops, and floods copies to every other port. At burst 1 it pipelines one packet (each
- * packet is prefetched, then processed after the next rx; see pipeline_step) unless
- * --no-pipeline. See README.md for the flags and stats.
+ * frees drops, and floods copies to every other port. At burst 1 it pipelines --pipeline packets
+ * (default 2: each packet is prefetched, then processed after the next two rx calls; see
+ * pipeline_step; --pipeline 0 turns it off). See README.md for the flags and stats.
  *
  * Exit status: 0 clean stop, 1 runtime error (EAL, ports, memory), 2 bad flags. */
 #define _GNU_SOURCE
@@ -35,6 +35,7 @@
 #include "nf.h"
 
 #define MAX_BURST 64
+#define MAX_PIPELINE 8
 #define MAX_PACKET_LEN 65535u
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -51,7 +52,7 @@ static uint64_t opt_idle_exit_ms = 0;
 static uint64_t opt_duration_s = 0;
 static uint64_t opt_stats = 0;
 static uint64_t opt_mbufs = 0; /* 0: automatic */
-static uint64_t opt_no_pipeline = 0;
+static uint64_t opt_pipeline = 2;
 
 static const struct vig_shell_flag shell_flags[] = {
     {"burst", "Receive up to N packets per rx call (and send up to N per tx call).", VIG_SHELL_UINT,
@@ -73,10 +74,10 @@ static const struct vig_shell_flag shell_flags[] = {
      "infinite_rx pcap. 0: the largest of 262143, 131071, 65535, 32767, 16383, 8191 that fits "
      "in memory (EAL -m).",
      VIG_SHELL_UINT, 0, UINT64_C(1) << 26, 0, &opt_mbufs},
-    {"no-pipeline",
-     "At burst 1, process each packet before the next rx (default: hold one packet, prefetched, "
-     "while the next rx runs; an idle link holds none).",
-     VIG_SHELL_SWITCH, 0, 1, 0, &opt_no_pipeline},
+    {"pipeline",
+     "At burst 1, hold up to N received packets, each prefetched, and process the oldest after "
+     "each rx (an idle link holds none). 0: process each packet before the next rx.",
+     VIG_SHELL_UINT, 0, MAX_PIPELINE, 2, &opt_pipeline},
 };
 
 static volatile sig_atomic_t quit_signal = 0;
@@ -170,6 +171,13 @@ struct held_packet {
   struct rte_mbuf *m;
   uint16_t device;
   uint64_t now;
+};
+
+/* The burst-1 pipeline's held packets, oldest first from head (a ring of depth slots). Once full
+ * it stays full (head moves) until release_held empties it. */
+struct pipeline {
+  unsigned depth, head, n;
+  struct held_packet held[MAX_PIPELINE];
 };
 
 static inline void prefetch_packet(struct loop_ctx *c, struct rte_mbuf *m, uint16_t d,
@@ -268,22 +276,25 @@ static void process_burst(struct loop_ctx *c, struct rte_mbuf **bufs, uint16_t n
   send_packets(c, bufs, actions, n, d);
 }
 
-/* The one-packet pipeline (burst 1): the packet m just received is prefetched, then the held
- * packet (received before it) is processed and sent, and m is held in its place. The held packet
- * keeps its own device and arrival time, so packets are processed in arrival order with their own
- * times; what changes is that a packet's table lines load while the previous packet is processed
- * and while the next rx runs. */
-static void pipeline_step(struct loop_ctx *c, struct held_packet *held, struct rte_mbuf *m,
-                          uint16_t d, uint64_t now, uint64_t t0) {
+/* The pipeline (burst 1): the packet m just received is prefetched; when depth packets are
+ * already held, the oldest is processed and sent and m takes its place. Each held packet keeps its
+ * own device and arrival time, so packets are processed in arrival order with their own times;
+ * what changes is that a packet's table lines load while the packets before it are processed and
+ * while the next rx calls run. */
+static void pipeline_step(struct loop_ctx *c, struct pipeline *p, struct rte_mbuf *m, uint16_t d,
+                          uint64_t now, uint64_t t0) {
   prefetch_packet(c, m, d, now);
-  struct held_packet h = *held;
-  *held = (struct held_packet){m, d, now};
-  if (h.m == NULL) {
+  const struct held_packet in = {m, d, now};
+  if (p->n < p->depth) {
+    p->held[p->n++] = in; /* head is 0 until the ring is full */
     if (c->stats) {
       c->nf_cycles += rte_rdtsc() - t0;
     }
     return;
   }
+  struct held_packet h = p->held[p->head];
+  p->held[p->head] = in;
+  p->head = p->head + 1 == p->depth ? 0 : p->head + 1;
   const uint16_t action = process_packet(c, h.m, h.device, h.now);
   if (c->stats) {
     c->nf_cycles += rte_rdtsc() - t0;
@@ -291,19 +302,21 @@ static void pipeline_step(struct loop_ctx *c, struct held_packet *held, struct r
   send_packets(c, &h.m, &action, 1, h.device);
 }
 
-/* Processes and sends the held packet, if any (when nothing arrived, and before stopping). */
-static void release_held(struct loop_ctx *c, struct held_packet *held) {
-  if (held->m == NULL) {
-    return;
+/* Processes and sends the held packets, oldest first (when nothing arrived, and before stopping).
+ */
+static void release_held(struct loop_ctx *c, struct pipeline *p) {
+  for (unsigned i = 0; i < p->n; i++) {
+    const uint64_t t0 = c->stats ? rte_rdtsc() : 0;
+    unsigned k = p->head + i;
+    struct held_packet h = p->held[k >= p->depth ? k - p->depth : k];
+    const uint16_t action = process_packet(c, h.m, h.device, h.now);
+    if (c->stats) {
+      c->nf_cycles += rte_rdtsc() - t0;
+    }
+    send_packets(c, &h.m, &action, 1, h.device);
   }
-  const uint64_t t0 = c->stats ? rte_rdtsc() : 0;
-  struct held_packet h = *held;
-  held->m = NULL;
-  const uint16_t action = process_packet(c, h.m, h.device, h.now);
-  if (c->stats) {
-    c->nf_cycles += rte_rdtsc() - t0;
-  }
-  send_packets(c, &h.m, &action, 1, h.device);
+  p->head = 0;
+  p->n = 0;
 }
 
 /* ns = tsc * 10^9 / hz, as (tsc * mult) >> 32 in 128-bit arithmetic (no overflow). */
@@ -454,7 +467,7 @@ int main(int argc, char **argv) {
   const bool stats = opt_stats != 0;
   const uint64_t idle_cycles = opt_idle_exit_ms * (hz / 1000);
   const uint64_t duration_cycles = opt_duration_s * hz;
-  const bool pipeline = burst == 1 && opt_no_pipeline == 0;
+  const bool pipelined = burst == 1 && opt_pipeline > 0;
 
   struct loop_ctx ctx = {
       .state = state, .cfg = cfg, .env = &env, .pool = pool, .ndev = ndev, .stats = stats};
@@ -462,8 +475,7 @@ int main(int argc, char **argv) {
   const uint64_t start_tsc = rte_rdtsc();
   uint64_t last_rx_tsc = start_tsc, first_rx_tsc = 0;
   struct rte_mbuf *bufs[MAX_BURST];
-  /* The one-packet pipeline at burst 1: the packet received last, prefetched, not processed. */
-  struct held_packet held = {NULL, 0, 0};
+  struct pipeline pipeline = {.depth = (unsigned)opt_pipeline, .head = 0, .n = 0};
 
   while (!quit_signal) {
     bool got = false;
@@ -494,8 +506,8 @@ int main(int argc, char **argv) {
       }
       prev_ns = now;
       ctx.packets_in += n;
-      if (pipeline) {
-        pipeline_step(&ctx, &held, bufs[0], d, now, t0);
+      if (pipelined) {
+        pipeline_step(&ctx, &pipeline, bufs[0], d, now, t0);
       } else {
         process_burst(&ctx, bufs, n, d, now, t0);
       }
@@ -505,7 +517,7 @@ int main(int argc, char **argv) {
     }
     if (!got) {
       /* An idle link holds no packet. */
-      release_held(&ctx, &held);
+      release_held(&ctx, &pipeline);
       const uint64_t t = rte_rdtsc();
       if (idle_cycles != 0 && t - last_rx_tsc >= idle_cycles) {
         break;
@@ -517,7 +529,7 @@ int main(int argc, char **argv) {
       break;
     }
   }
-  release_held(&ctx, &held);
+  release_held(&ctx, &pipeline);
   const uint64_t end_tsc = rte_rdtsc();
 
   if (quit_signal != 0) {
