@@ -23,7 +23,7 @@ import {
   type HeaderName,
 } from "../../dsl/layout.ts";
 import type { RecordDecl } from "../ir/ir.ts";
-import { apply, Bits, type AnyExpr, type B, type BV, type Z } from "./z3.ts";
+import { apply, Bits, TermMap, type AnyExpr, type B, type BV, type Z } from "./z3.ts";
 
 /** The largest frame the verifier considers: 1514 bytes (Ethernet MTU 1500 + 14-byte header, no FCS). */
 export const MAX_FRAME = 1514;
@@ -52,9 +52,9 @@ const MIN_IHL = 5;
 
 export class PacketModel {
   /** Offsets whose form is known (by term id; z3 terms are hash-consed, so equal terms share an id). */
-  private readonly offsets = new Map<number, AffineOffset>();
+  private readonly offsets = new TermMap<BV, AffineOffset>();
   /** How each array built by write/writeIf was made (by term id). */
-  private readonly stores = new Map<number, StoreRecord>();
+  private readonly stores = new TermMap<Arr, StoreRecord>();
 
   constructor(
     readonly Z: Z,
@@ -66,16 +66,16 @@ export class PacketModel {
     const f = this.form(off);
     if (f !== undefined && f.base === undefined) return this.c16(f.k + k);
     const r = off.add(this.b.val(k, 16));
-    if (f !== undefined) this.offsets.set(r.id(), { ...f, k: f.k + k });
+    if (f !== undefined) this.offsets.set(r, { ...f, k: f.k + k });
     return r;
   }
 
   /** The offset's form: recorded, or a numeral's (constants made anywhere, not only by c16). */
   private form(x: BV): AffineOffset | undefined {
-    const f = this.offsets.get(x.id());
+    const f = this.offsets.get(x);
     if (f !== undefined || !this.Z.isBitVecVal(x)) return f;
     const g = { base: undefined, k: Number(x.value()) };
-    this.offsets.set(x.id(), g);
+    this.offsets.set(x, g);
     return g;
   }
 
@@ -102,7 +102,7 @@ export class PacketModel {
    */
   byte(arr: Arr, off: BV): BV {
     let a = arr;
-    for (let st = this.stores.get(a.id()); st !== undefined; st = this.stores.get(a.id())) {
+    for (let st = this.stores.get(a); st !== undefined; st = this.stores.get(a)) {
       const rel = this.relate(st.at, off);
       if (rel === "same") return st.value;
       if (rel === "unknown") break;
@@ -112,7 +112,7 @@ export class PacketModel {
   }
   private store(arr: Arr, at: BV, value: BV): Arr {
     const a = arr.store(at, value) as Arr;
-    this.stores.set(a.id(), { parent: arr, at, value });
+    this.stores.set(a, { parent: arr, at, value });
     return a;
   }
   /** n bytes big-endian at off. */
@@ -146,7 +146,7 @@ export class PacketModel {
   }
   c16(k: number): BV {
     const c = this.b.val(k, 16);
-    this.offsets.set(c.id(), { base: undefined, k: ((k % 0x10000) + 0x10000) % 0x10000 });
+    this.offsets.set(c, { base: undefined, k: ((k % 0x10000) + 0x10000) % 0x10000 });
     return c;
   }
 
@@ -181,7 +181,7 @@ export class PacketModel {
     const ihl = this.ihl(arr);
     const clamped = this.b.ite(ihl.ult(this.c16(MIN_IHL)), this.c16(MIN_IHL), ihl);
     const off = this.c16(IPV4_OFFSET).add(clamped.mul(this.c16(4)));
-    this.offsets.set(off.id(), { base: off.id(), k: 0, range: [IPV4_OFFSET + 4 * MIN_IHL, IPV4_OFFSET + 4 * 15] });
+    this.offsets.set(off, { base: off.id(), k: 0, range: [IPV4_OFFSET + 4 * MIN_IHL, IPV4_OFFSET + 4 * 15] });
     return off;
   }
   l4Present(arr: Arr, len: BV, protocol: number, minLength: number): B {
@@ -291,7 +291,7 @@ export class PacketModel {
  */
 export class ChecksumFn {
   private readonly fn: FuncDecl<"main">;
-  private readonly defs = new Map<number, B>();
+  private readonly defs = new TermMap<AnyExpr, B>();
 
   constructor(
     readonly Z: Z,
@@ -303,7 +303,7 @@ export class ChecksumFn {
 
   apply(c: BV, oldWord: BV, newWord: BV): BV {
     const app = apply<BV>(this.fn, c, oldWord, newWord);
-    if (!this.defs.has(app.id())) this.defs.set(app.id(), app.eq(this.arithmetic(c, oldWord, newWord)));
+    if (!this.defs.has(app)) this.defs.set(app, app.eq(this.arithmetic(c, oldWord, newWord)));
     return app;
   }
 
@@ -318,7 +318,7 @@ export class ChecksumFn {
       if (seen.has(id)) continue;
       seen.add(id);
       if (!this.Z.isApp(e)) continue;
-      const def = this.defs.get(id);
+      const def = this.defs.get(e);
       if (def) {
         out.push(def);
         todo.push(def);

@@ -122,10 +122,10 @@ export class Bits {
     if (cur === w) return e;
     if (cur < w) {
       const ext = e.zeroExt(w - cur);
-      extended.set(ext.id(), e);
+      extended.set(ext, e);
       return ext;
     }
-    const orig = extended.get(e.id());
+    const orig = extended.get(e);
     if (orig !== undefined && orig.size() <= w) return this.resize(orig, w);
     return e.extract(w - 1, 0);
   }
@@ -169,8 +169,27 @@ export class Bits {
 }
 
 let freshCounter = 0;
+
+/**
+ * A map keyed by Z3 term identity that holds its keys. A term nothing holds is freed and its id
+ * can be given to a new term, which would then find the freed term's entry: an offset, a store or
+ * a narrower form that is not its own.
+ */
+export class TermMap<K extends AnyExpr, V> {
+  private readonly entries = new Map<number, { key: K; value: V }>();
+  get(k: K): V | undefined {
+    return this.entries.get(k.id())?.value;
+  }
+  set(k: K, value: V): void {
+    this.entries.set(k.id(), { key: k, value });
+  }
+  has(k: K): boolean {
+    return this.entries.has(k.id());
+  }
+}
+
 /** Zero-extended terms and what they extended: narrowing them back gives the original term (keeps terms identical). */
-const extended = new Map<number, BV>();
+const extended = new TermMap<BV, BV>();
 
 export function isTrue(b: B): boolean {
   return current !== undefined && current.isTrue(b);
