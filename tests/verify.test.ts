@@ -120,27 +120,37 @@ test("one NAT property on its own is checked without the reference spec", async 
 });
 
 /** Wrong specs: specs/nat.spec.ts demanding behaviour the NAT rightly lacks (mutants written at test time). */
-const WRONG_SPECS: { name: string; what: string; edits: Edit[] }[] = [
+const WRONG_SPECS: { name: string; what: string; expects: "forward" | "drop"; edits: Edit[] }[] = [
   {
     name: "nat-spec-forwards-spoofed",
     what: "replies forwarded even when spoofed",
+    expects: "forward",
     edits: [["  if (ip.src !== f.dstIp || srcPort !== f.dstPort || ip.protocol !== f.protocol) return drop(unchanged);\n", ""]],
   },
   {
     name: "nat-spec-other-port-mapping",
     what: "a different port mapping",
+    expects: "forward",
     edits: [["      l4: { srcPort: cfg.startPort + added.index },", "      l4: { srcPort: cfg.startPort + added.index + 1 },"]],
+  },
+  {
+    // The spec's comparison and index of two u16 fields are taken in 16 bits, like the NF's
+    // (spec-interp.ts compare, index): an off-by-one there must still be seen.
+    name: "nat-spec-drops-first-port",
+    what: "a reply to the first external port dropped",
+    expects: "drop",
+    edits: [["  if (dstPort < cfg.startPort) return drop(unchanged);", "  if (dstPort <= cfg.startPort) return drop(unchanged);"]],
   },
 ];
 
-for (const { name, what, edits } of WRONG_SPECS) {
+for (const { name, what, expects, edits } of WRONG_SPECS) {
   test(`a NAT spec that demands ${what} is disproven with a counterexample`, async () => {
     const spec = writeMutant("specs/nat.spec.ts", "wrong-specs", name, `demands ${what}`, edits);
     const r = await vigorc(["verify", "nfs/nat.ts", "--spec", spec, "--property", "outputNeverInput", "--no-c", "--out", fs.mkdtempSync("/tmp/vigorc-cx-")]);
     assert.is(r.exitCode, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /✗ reference spec/);
     assert.match(r.stdout, /COUNTEREXAMPLE/);
-    assert.match(r.stdout, /the spec expects: forward/);
+    assert.match(r.stdout, new RegExp(`the spec expects: ${expects}`));
     assert.match(r.stdout, /✓ property outputNeverInput/);
   });
 }

@@ -172,19 +172,27 @@ export class NfExecutor {
     return v.e;
   }
 
-  /** The declared constraints over the config, evaluated with mathematical integers (as the flag parser does). */
+  /**
+   * The declared constraints over the config, evaluated with mathematical integers (as the flag
+   * parser does): each value is a signed term just wide enough for its range (a u16 plus a u32:
+   * 34 bits), since every goal whose proof needs a constraint bit-blasts it.
+   */
   assumeConstraints(): void {
-    const W = 160;
     const b = this.b;
+    const signExt = (x: BV, w: number): BV => (x.size() < w ? x.signExt(w - x.size()) : x);
+    const both = (l: BV, r: BV, w: number): [BV, BV] => [signExt(l, w), signExt(r, w)];
     const math = (e: Expr): BV | B => {
       switch (e.kind) {
-        case "const":
-          return b.val(e.value, W);
+        case "const": {
+          const v = BigInt(e.value);
+          const magnitude = v < 0n ? -v - 1n : v;
+          return b.val(e.value, magnitude.toString(2).length + 1);
+        }
         case "boolConst":
           return this.Z.Bool.val(e.value);
         case "config": {
           const v = this.inputs.config(e.field);
-          return e.type.kind === "bool" ? v.neq(b.val(0, v.size())) : b.resize(v, W);
+          return e.type.kind === "bool" ? v.neq(b.val(0, v.size())) : v.zeroExt(1);
         }
         case "convert":
           return math(e.operand);
@@ -195,7 +203,17 @@ export class NfExecutor {
         case "binary": {
           const l = math(e.left) as BV;
           const r = math(e.right) as BV;
-          const ops: Partial<Record<string, () => BV>> = { "+": () => l.add(r), "-": () => l.sub(r), "*": () => l.mul(r), "&": () => l.and(r), "|": () => l.or(r), "^": () => l.xor(r) };
+          const wide = Math.max(l.size(), r.size());
+          const sum = () => both(l, r, wide + 1);
+          const bits = () => both(l, r, wide);
+          const ops: Partial<Record<string, () => BV>> = {
+            "+": () => sum()[0].add(sum()[1]),
+            "-": () => sum()[0].sub(sum()[1]),
+            "*": () => signExt(l, l.size() + r.size()).mul(signExt(r, l.size() + r.size())),
+            "&": () => bits()[0].and(bits()[1]),
+            "|": () => bits()[0].or(bits()[1]),
+            "^": () => bits()[0].xor(bits()[1]),
+          };
           const f = ops[e.op];
           if (!f) throw new VerifyUnsupported(`${e.loc.file}:${e.loc.line}: '${e.op}' in a constraint is not supported by the verifier yet`);
           return f();
@@ -203,10 +221,10 @@ export class NfExecutor {
         case "compare": {
           const l = math(e.left);
           const r = math(e.right);
-          if (e.op === "==") return (l as BV).eq(r as BV);
-          if (e.op === "!=") return (l as BV).neq(r as BV);
-          const x = l as BV;
-          const y = r as BV;
+          if (!this.Z.isBitVec(l) || !this.Z.isBitVec(r)) return e.op === "==" ? l.eq(r) : l.neq(r);
+          const [x, y] = both(l, r, Math.max(l.size(), r.size()));
+          if (e.op === "==") return x.eq(y);
+          if (e.op === "!=") return x.neq(y);
           return e.op === "<" ? x.slt(y) : e.op === "<=" ? x.sle(y) : e.op === ">" ? x.sgt(y) : x.sge(y);
         }
         default:

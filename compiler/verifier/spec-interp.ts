@@ -12,6 +12,7 @@ import { diagnosticAt, type Diagnostic } from "../frontend/diagnostics.ts";
 import type { NfModule } from "../ir/ir.ts";
 import type { SymInputs } from "./exec-nf.ts";
 import { PacketModel, TableOps, type Arr, type Rec, type TableView } from "./sym.ts";
+import { Z3_decl_kind } from "z3-solver";
 import { Bits, isFalse, isTrue, type B, type BV, type Z } from "./z3.ts";
 
 export const W = 72;
@@ -360,13 +361,13 @@ export class SpecInterpreter {
       case SyntaxKind.AsteriskToken:
         return { k: "int", e: x.mul(y) };
       case SyntaxKind.LessThanToken:
-        return { k: "bool", e: x.slt(y) };
+        return { k: "bool", e: this.compare(x, y, (p, q) => p.ult(q), (p, q) => p.slt(q)) };
       case SyntaxKind.LessThanEqualsToken:
-        return { k: "bool", e: x.sle(y) };
+        return { k: "bool", e: this.compare(x, y, (p, q) => p.ule(q), (p, q) => p.sle(q)) };
       case SyntaxKind.GreaterThanToken:
-        return { k: "bool", e: x.sgt(y) };
+        return { k: "bool", e: this.compare(x, y, (p, q) => p.ugt(q), (p, q) => p.sgt(q)) };
       case SyntaxKind.GreaterThanEqualsToken:
-        return { k: "bool", e: x.sge(y) };
+        return { k: "bool", e: this.compare(x, y, (p, q) => p.uge(q), (p, q) => p.sge(q)) };
       case SyntaxKind.AmpersandToken:
         return { k: "int", e: x.and(y) };
       case SyntaxKind.BarToken:
@@ -376,6 +377,18 @@ export class SpecInterpreter {
     }
   }
 
+  /**
+   * A comparison of two spec integers: unsigned in their narrow widths when both are zero-extended
+   * values (the NF's comparison of the same fields, term for term), else signed in 72 bits.
+   */
+  private compare(x: BV, y: BV, narrow: (p: BV, q: BV) => B, wide: (p: BV, q: BV) => B): B {
+    const p = this.b.unsignedNarrow(x);
+    const q = this.b.unsignedNarrow(y);
+    if (p === undefined || q === undefined) return wide(x, y);
+    const w = Math.max(p.size(), q.size());
+    return narrow(this.b.resize(p, w), this.b.resize(q, w));
+  }
+
   private equal(l: SVal, r: SVal, at: Node): B {
     const b = this.b;
     if (l.k === "undef" && r.k === "undef") return this.T();
@@ -383,7 +396,7 @@ export class SpecInterpreter {
     if (r.k === "undef") return l.k === "opt" ? b.not(l.present) : this.Z.Bool.val(false);
     const x = this.unwrap(l);
     const y = this.unwrap(r);
-    if (x.k === "int" && y.k === "int") return x.e.eq(y.e);
+    if (x.k === "int" && y.k === "int") return this.compare(x.e, y.e, (p, q) => p.eq(q), (p, q) => p.eq(q));
     if (x.k === "bool" && y.k === "bool") return x.e.eq(y.e);
     if (x.k === "str" && y.k === "str") return this.Z.Bool.val(x.s === y.s);
     return this.err(at, `cannot compare a ${x.k} with a ${y.k} using ===`, "compare fields one by one, or tables with .equals()");
@@ -464,12 +477,30 @@ export class SpecInterpreter {
     return { k: "expected", action, device, state: st, rewrite: rw };
   }
 
+  /**
+   * A table index from a spec integer, valid where the integer is in 0..2^32-1 (the table reads
+   * nothing elsewhere). A difference of two narrow values is taken in their width, as the NF
+   * computes its index (u16 - u16): in range, both are exact, and Z3 then sees one index term.
+   */
+  private index(x: BV): BV {
+    const b = this.b;
+    if (this.Z.isApp(x) && x.decl().kind() === Z3_decl_kind.Z3_OP_BSUB && x.numArgs() === 2) {
+      const p = b.unsignedNarrow(x.arg(0) as BV);
+      const q = b.unsignedNarrow(x.arg(1) as BV);
+      if (p !== undefined && q !== undefined) {
+        const w = Math.max(p.size(), q.size());
+        if (w <= 32) return b.resize(b.resize(p, w).sub(b.resize(q, w)), 32);
+      }
+    }
+    return b.resize(x, 32);
+  }
+
   private tableMethod(obj: Extract<SVal, { k: "table" }>, m: string, a: SVal[], at: Node): SVal {
     const b = this.b;
     const t = obj.t;
     const idx = (v: SVal): { i: BV; ok: B } => {
       const x = this.bv(v, at);
-      return { i: b.resize(x, 32), ok: b.and(x.sge(b.val(0, W)), x.slt(b.val(1n << 32n, W))) };
+      return { i: this.index(x), ok: b.and(x.sge(b.val(0, W)), x.slt(b.val(1n << 32n, W))) };
     };
     const time = (v: SVal) => b.resize(this.bv(v, at), 64);
     switch (m) {

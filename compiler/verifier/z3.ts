@@ -3,7 +3,7 @@
  * reused by every verification in the process, with small helpers for fixed-width arithmetic.
  */
 import { spawnSync } from "node:child_process";
-import { init, type Arith, type Bool, type BitVec, type Context, type Expr, type FuncDecl, type Solver } from "z3-solver";
+import { init, Z3_decl_kind, type Arith, type Bool, type BitVec, type Context, type Expr, type FuncDecl, type Solver } from "z3-solver";
 
 export type Z = Context<"main">;
 export type BV = BitVec<number, "main">;
@@ -127,7 +127,38 @@ export class Bits {
     }
     const orig = extended.get(e);
     if (orig !== undefined && orig.size() <= w) return this.resize(orig, w);
+    const narrow = this.unsignedNarrow(e);
+    if (narrow !== undefined && narrow.size() <= w) return this.resize(narrow, w);
     return e.extract(w - 1, 0);
+  }
+
+  /**
+   * e as a narrower term whose zero-extension is e, when e's structure shows one: a zero-extension,
+   * a numeral, or a choice between such. Specs compute in 72 bits and the NF in its fields'
+   * widths; narrowing a spec's value back to the NF's width gives the NF's own term, so Z3 sees
+   * equal terms (a table read at the same index) instead of proving two widths equal bit by bit.
+   */
+  unsignedNarrow(e: BV, depth = 0): BV | undefined {
+    if (depth > 8) return undefined;
+    const orig = extended.get(e);
+    if (orig !== undefined) return orig;
+    if (this.Z.isBitVecVal(e)) {
+      const v = e.value();
+      const bits = Math.max(1, v.toString(2).length);
+      return bits < e.size() ? this.val(v, bits) : undefined;
+    }
+    if (!this.Z.isApp(e)) return undefined;
+    const kind = e.decl().kind();
+    if (kind === Z3_decl_kind.Z3_OP_ZERO_EXT) return e.arg(0) as BV;
+    if (kind === Z3_decl_kind.Z3_OP_ITE) {
+      const a = this.unsignedNarrow(e.arg(1) as BV, depth + 1);
+      const b = this.unsignedNarrow(e.arg(2) as BV, depth + 1);
+      if (a === undefined || b === undefined) return undefined;
+      const w = Math.max(a.size(), b.size());
+      if (w >= e.size()) return undefined;
+      return this.ite(e.arg(0) as B, this.resize(a, w), this.resize(b, w));
+    }
+    return undefined;
   }
   /** Does the (unsigned) value fit in w bits? */
   fits(e: BV, w: number): B {
