@@ -38,12 +38,17 @@ console.log(JSON.stringify({ result, deferredDuring, checkStillRan: during.lengt
 process.exit(0);
 `;
 
-test("releases of garbage-collected terms wait while a check runs, and run after it", async () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigorc-z3-")), "releases.mts");
-  fs.writeFileSync(file, SCRIPT);
+/** Runs a script in a fresh process with the garbage collector exposed; returns its last line, parsed. */
+async function runWithGc<T>(name: string, script: string): Promise<T> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigorc-z3-")), `${name}.mts`);
+  fs.writeFileSync(file, script);
   const r = await execa("node", ["--expose-gc", "--import", "tsx", file], { cwd: ROOT, reject: false, timeout: 300_000 });
   assert.is(r.exitCode, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { result: string; deferredDuring: number; pendingAfter: number };
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as T;
+}
+
+test("releases of garbage-collected terms wait while a check runs, and run after it", async () => {
+  const out = await runWithGc<{ result: string; deferredDuring: number; pendingAfter: number }>("releases", SCRIPT);
   assert.is(out.result, "unsat");
   assert.ok(out.deferredDuring > 0, `releases deferred during the check: ${out.deferredDuring}`);
   assert.is(out.pendingAfter, 0, "every deferred release ran after the check");
@@ -78,11 +83,7 @@ process.exit(0);
 `;
 
 test("a term freed by Z3 leaves no entry for the new term that takes its id", async () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vigorc-z3-")), "reuse.mts");
-  fs.writeFileSync(file, REUSE_SCRIPT);
-  const r = await execa("node", ["--expose-gc", "--import", "tsx", file], { cwd: ROOT, reject: false, timeout: 300_000 });
-  assert.is(r.exitCode, 0, r.stderr);
-  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { stale: number };
+  const out = await runWithGc<{ stale: number }>("reuse", REUSE_SCRIPT);
   assert.is(out.stale, 0, "narrowed terms that belong to freed terms");
 });
 
