@@ -46,19 +46,22 @@ struct vig_flow_table {
   predicate vig_flow_table_has{L}(struct vig_flow_table *t, char *k, integer h) =
     \exists integer i; vig_flow_table_maps(t, k, h, i);
 
-  predicate vig_flow_table_valid{L}(struct vig_flow_table *t) =
-    \valid(t) && 1 <= t->key_size <= 0xFFFFFFFF && 1 <= t->capacity <= VIG_MAP_MAX_CAPACITY &&
-    vig_map_inv(t->map) && vig_vector_valid(t->keys) && vig_allocator_inv(t->alloc) &&
-    \valid(t->hashes + (0 .. t->capacity - 1)) &&
-    t->map->key_size == t->key_size && t->map->capacity == t->capacity &&
-    t->keys->elem_size == t->key_size && t->keys->capacity == t->capacity &&
-    t->alloc->capacity == t->capacity &&
+  // The table's blocks do not overlap.
+  predicate vig_flow_table_apart{L}(struct vig_flow_table *t) =
     \separated(t, t->map, t->map->slots + (0 .. t->map->table_size - 1),
                t->map->order + (0 .. t->map->table_size - 1),
                t->keys, t->keys->data + (0 .. t->capacity * t->key_size - 1),
                t->hashes + (0 .. t->capacity - 1),
                t->alloc, t->alloc->cells + (0 .. t->capacity - 1),
                t->alloc->order + (0 .. t->capacity - 1));
+
+  predicate vig_flow_table_valid{L}(struct vig_flow_table *t) =
+    \valid(t) && 1 <= t->key_size <= 0xFFFFFFFF && 1 <= t->capacity <= VIG_MAP_MAX_CAPACITY &&
+    vig_map_inv(t->map) && vig_vector_valid(t->keys) && vig_allocator_inv(t->alloc) &&
+    \valid(t->hashes + (0 .. t->capacity - 1)) &&
+    t->map->key_size == t->key_size && t->map->capacity == t->capacity &&
+    t->keys->elem_size == t->key_size && t->keys->capacity == t->capacity &&
+    t->alloc->capacity == t->capacity && vig_flow_table_apart(t);
 
   // Map slot s holds the entry of index i: its key bytes and hash, with value i.
   predicate vig_flow_table_slot_of{L}(struct vig_flow_table *t, integer s, integer i) =
@@ -117,10 +120,7 @@ struct vig_flow_table *vig_flow_table_alloc(uint32_t key_size, uint32_t capacity
     assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1],
       t->map->order[0 .. t->map->table_size - 1],
       t->alloc->count, t->alloc->oldest, t->alloc->newest,
-      t->alloc->cells[0 .. t->capacity - 1].allocated,
-      t->alloc->cells[0 .. t->capacity - 1].pos,
-      t->alloc->cells[0 .. t->capacity - 1].prev,
-      t->alloc->cells[0 .. t->capacity - 1].next,
+      t->alloc->cells[0 .. t->capacity - 1],
       t->alloc->order[0 .. t->capacity - 1];
     ensures vig_flow_table_inv(t);
     ensures \forall integer i; 0 <= i < t->capacity ==>
@@ -161,11 +161,7 @@ bool vig_flow_table_find(const struct vig_flow_table *t, const void *key, uint32
       t->map->order[0 .. t->map->table_size - 1],
       t->keys->data[0 .. t->capacity * t->key_size - 1], t->hashes[0 .. t->capacity - 1],
       t->alloc->count, t->alloc->clock, t->alloc->oldest, t->alloc->newest,
-      t->alloc->cells[0 .. t->capacity - 1].allocated,
-      t->alloc->cells[0 .. t->capacity - 1].time,
-      t->alloc->cells[0 .. t->capacity - 1].stamp,
-      t->alloc->cells[0 .. t->capacity - 1].prev,
-      t->alloc->cells[0 .. t->capacity - 1].next, *index_out;
+      t->alloc->cells[0 .. t->capacity - 1], *index_out;
     ensures vig_flow_table_inv(t);
     behavior full:
       assumes t->alloc->count == t->capacity;
@@ -200,10 +196,7 @@ const void *vig_flow_table_key(const struct vig_flow_table *t, uint32_t index);
     requires vig_allocator_can_stamp(t->alloc);
     requires vig_flow_table_entry(t, index);
     assigns t->alloc->clock, t->alloc->oldest, t->alloc->newest,
-      t->alloc->cells[0 .. t->capacity - 1].time,
-      t->alloc->cells[0 .. t->capacity - 1].stamp,
-      t->alloc->cells[0 .. t->capacity - 1].prev,
-      t->alloc->cells[0 .. t->capacity - 1].next;
+      t->alloc->cells[0 .. t->capacity - 1];
     ensures vig_flow_table_inv(t);
     ensures vig_flow_table_entry(t, index) && vig_allocator_time(t->alloc, index) == now;
     ensures vig_allocator_same_except{Old, Here}(t->alloc, index);
@@ -216,10 +209,7 @@ void vig_flow_table_refresh(struct vig_flow_table *t, uint32_t index, uint64_t n
     assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1],
       t->map->order[0 .. t->map->table_size - 1],
       t->alloc->count, t->alloc->oldest, t->alloc->newest,
-      t->alloc->cells[0 .. t->capacity - 1].allocated,
-      t->alloc->cells[0 .. t->capacity - 1].pos,
-      t->alloc->cells[0 .. t->capacity - 1].prev,
-      t->alloc->cells[0 .. t->capacity - 1].next,
+      t->alloc->cells[0 .. t->capacity - 1],
       t->alloc->order[0 .. t->capacity - 1];
     ensures vig_flow_table_inv(t);
     ensures !vig_flow_table_entry(t, index);
