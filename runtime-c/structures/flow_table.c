@@ -268,13 +268,73 @@ void vig_flow_table_refresh(struct vig_flow_table *t, uint32_t index, uint64_t n
         vig_flow_table_slot_of(t, s, t->map->slots[s].value); */
 }
 
+/* Frees allocator index `index`. The other blocks of the table kept their contents: stated here,
+ * where the context is only the table's layout, so that vig_flow_table_remove (whose context holds
+ * the whole invariant) need not show each of them across the allocator's whole-cell assigns. */
+/*@ requires \valid(t) && vig_flow_table_apart(t) && t->alloc->capacity == t->capacity;
+    requires vig_allocator_inv(t->alloc) && vig_allocator_allocated(t->alloc, index);
+    assigns t->alloc->count, t->alloc->oldest, t->alloc->newest,
+      t->alloc->order[0 .. t->capacity - 1], t->alloc->cells[0 .. t->capacity - 1];
+    ensures vig_allocator_inv(t->alloc) && !vig_allocator_allocated(t->alloc, index);
+    ensures vig_allocator_same_except{Old, Here}(t->alloc, index);
+    ensures t->alloc->count == \old(t->alloc->count) - 1;
+    ensures vig_allocator_next_free(t->alloc) == index;
+    ensures vig_flow_table_layout_same{Old, Here}(t) && vig_flow_table_apart(t);
+    ensures t->keys->elem_size == \old(t->keys->elem_size) &&
+      t->keys->capacity == \old(t->keys->capacity) &&
+      t->map->capacity == \old(t->map->capacity) && t->map->size == \old(t->map->size) &&
+      t->alloc->capacity == \old(t->alloc->capacity);
+    ensures \forall integer x; 0 <= x < t->capacity ==> t->hashes[x] == \old(t->hashes[x]);
+    ensures vig_map_unchanged{Old, Here}(t->map);
+*/
+static void free_index(struct vig_flow_table *t, uint32_t index) {
+  vig_allocator_free(t->alloc, index);
+  /*@ assert t->map == \at(t->map, Pre) && t->keys == \at(t->keys, Pre) &&
+        t->hashes == \at(t->hashes, Pre) && t->alloc == \at(t->alloc, Pre); */
+  /*@ assert t->map->slots == \at(t->map->slots, Pre) &&
+        t->map->order == \at(t->map->order, Pre) && t->keys->data == \at(t->keys->data, Pre) &&
+        t->alloc->cells == \at(t->alloc->cells, Pre) &&
+        t->alloc->order == \at(t->alloc->order, Pre); */
+  /*@ assert t->key_size == \at(t->key_size, Pre) && t->capacity == \at(t->capacity, Pre); */
+  /*@ assert t->map->table_size == \at(t->map->table_size, Pre) &&
+        t->map->key_size == \at(t->map->key_size, Pre); */
+  /*@ assert vig_flow_table_layout_same{Pre, Here}(t); */
+  /*@ assert vig_flow_table_apart(t); */
+  /*@ assert \forall integer x; 0 <= x < t->capacity ==> t->hashes[x] == \at(t->hashes[x], Pre); */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size ==>
+        t->map->slots[s].hash == \at(t->map->slots[s].hash, Pre) &&
+        t->map->slots[s].value == \at(t->map->slots[s].value, Pre) &&
+        t->map->slots[s].busy == \at(t->map->slots[s].busy, Pre); */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size ==>
+        t->map->slots[s].probes == \at(t->map->slots[s].probes, Pre) &&
+        t->map->order[s].slot == \at(t->map->order[s].slot, Pre) &&
+        t->map->order[s].pos == \at(t->map->order[s].pos, Pre); */
+}
+
 void vig_flow_table_remove(struct vig_flow_table *t, uint32_t index) {
   forget_key(t, index);
   PROOF_LABEL(Forgotten);
-  vig_allocator_free(t->alloc, index);
-  /*@ assert vig_map_unchanged{Forgotten, Here}(t->map) && vig_map_inv(t->map); */
+  free_index(t, index);
+  /* Only the allocator changed (free_index): the map, keys and hashes are the same. */
+  /*@ assert vig_map_valid(t->map) && vig_vector_valid(t->keys); */
+  /*@ assert vig_map_inv(t->map); */
   /*@ assert \forall integer j; vig_flow_table_entry(t, j) <==>
-        \at(vig_flow_table_entry(t, j), Pre) && j != index; */
+        \at(vig_flow_table_entry(t, j), Forgotten) && j != index; */
+  /*@ assert vig_flow_table_valid(t) && t->map->size == t->alloc->count; */
+  /*@ assert \forall integer s, j; 0 <= s < t->map->table_size && 0 <= j < t->key_size ==>
+        t->map->slots[s].key[j] == \at(t->map->slots[s].key[j], Forgotten); */
+  /*@ assert \forall integer o; 0 <= o < t->capacity * t->key_size ==>
+        t->keys->data[o] == \at(t->keys->data[o], Forgotten); */
+  /*@ assert \forall integer s, i; 0 <= s < t->map->table_size && 0 <= i < t->capacity ==>
+        \at(vig_map_key_at(t->map, s, vig_flow_table_key_at(t, i)), Forgotten) ==>
+        vig_map_key_at(t->map, s, vig_flow_table_key_at(t, i)); */
+  /*@ assert \forall integer s, i; 0 <= s < t->map->table_size && 0 <= i < t->capacity &&
+        \at(vig_flow_table_slot_of(t, s, i), Forgotten) ==> vig_flow_table_slot_of(t, s, i); */
+  /*@ assert \forall integer i; vig_flow_table_entry(t, i) ==>
+        \exists integer s; vig_flow_table_slot_of(t, s, i); */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+        vig_flow_table_entry(t, t->map->slots[s].value) &&
+        vig_flow_table_slot_of(t, s, t->map->slots[s].value); */
 }
 
 uint32_t vig_flow_table_size(const struct vig_flow_table *t) {
