@@ -121,6 +121,9 @@ static void forget_key(struct vig_flow_table *t, uint32_t index) {
 uint32_t vig_flow_table_expire(struct vig_flow_table *t, uint64_t now) {
   uint32_t n = 0;
   uint32_t i = 0;
+  /* The sizes in the loop assigns are taken at Pre: the loop's effect on the table's size_t
+   * fields (uint64_t, like the allocator's times) is then not needed to show them in the
+   * function's assigns clause. */
   /*@ loop invariant vig_flow_table_inv(t) && vig_allocator_times_le(t->alloc, now);
       loop invariant 0 <= n && n == \at(t->alloc->count, Pre) - t->alloc->count;
       loop invariant \forall integer j; 0 <= j < t->capacity ==>
@@ -128,10 +131,12 @@ uint32_t vig_flow_table_expire(struct vig_flow_table *t, uint64_t now) {
            vig_allocator_time(t->alloc, j) == \at(vig_allocator_time(t->alloc, j), Pre)) &&
         (\at(vig_flow_table_entry(t, j), Pre) && !vig_flow_table_entry(t, j) ==>
            now - \at(vig_allocator_time(t->alloc, j), Pre) > t->expiration);
-      loop assigns n, i, t->map->size, t->map->slots[0 .. t->map->table_size - 1],
-        t->map->order[0 .. t->map->table_size - 1],
+      loop invariant vig_flow_table_layout_same{Pre, Here}(t);
+      loop assigns n, i, t->map->size, t->map->slots[0 .. \at(t->map->table_size, Pre) - 1],
+        t->map->order[0 .. \at(t->map->table_size, Pre) - 1],
         t->alloc->count, t->alloc->oldest, t->alloc->newest,
-        t->alloc->cells[0 .. t->capacity - 1], t->alloc->order[0 .. t->capacity - 1];
+        t->alloc->cells[0 .. \at(t->capacity, Pre) - 1],
+        t->alloc->order[0 .. \at(t->capacity, Pre) - 1];
       loop variant t->alloc->count;
   */
   while (vig_allocator_oldest_expired(t->alloc, now, t->expiration, &i)) {
