@@ -46,6 +46,8 @@ interface Target {
   skip: string[];
   /** Functions that still have unproven goals (visible gaps, see runtime-c/contracts/README.md). */
   knownGaps: string[];
+  /** Proven, every goal, but checked only with VIGORC_PROVE_ALL=1: CI's 20-minute budget (runtime-c/contracts/README.md). */
+  outsideCi?: string[];
 }
 
 const TARGETS: Target[] = [
@@ -64,6 +66,7 @@ const TARGETS: Target[] = [
     file: "flow_table.c",
     skip: ["vig_flow_table_alloc"],
     knownGaps: ["forget_key", "vig_flow_table_add"],
+    outsideCi: ["vig_flow_table_expire"],
   },
 ];
 
@@ -78,7 +81,7 @@ const outcomes = new Map<string, Outcome>();
 
 async function proveTarget(t: Target): Promise<Outcome> {
   const base = { files: [join(STRUCTURES, t.file)], includeDirs: [STRUCTURES], parallel: 2, extraArgs: ["-wp-split", ...wpCacheArgs()] };
-  const complete = await proveC({ ...base, skipFunctions: [...t.skip, ...t.knownGaps], timeoutSeconds: TIMEOUT, steps: STEPS });
+  const complete = await proveC({ ...base, skipFunctions: [...t.skip, ...t.knownGaps, ...(PROVE_ALL ? [] : (t.outsideCi ?? []))], timeoutSeconds: TIMEOUT, steps: STEPS });
   console.log(summarize(`${t.file} (complete functions and lemmas)`, complete));
   let gaps: CProofResult | undefined;
   if (t.knownGaps.length > 0 && PROVE_ALL) {
