@@ -204,19 +204,13 @@ export class NfExecutor {
           const l = math(e.left) as BV;
           const r = math(e.right) as BV;
           const wide = Math.max(l.size(), r.size());
-          const sum = () => both(l, r, wide + 1);
-          const bits = () => both(l, r, wide);
-          const ops: Partial<Record<string, () => BV>> = {
-            "+": () => sum()[0].add(sum()[1]),
-            "-": () => sum()[0].sub(sum()[1]),
-            "*": () => signExt(l, l.size() + r.size()).mul(signExt(r, l.size() + r.size())),
-            "&": () => bits()[0].and(bits()[1]),
-            "|": () => bits()[0].or(bits()[1]),
-            "^": () => bits()[0].xor(bits()[1]),
-          };
-          const f = ops[e.op];
-          if (!f) throw new VerifyUnsupported(`${e.loc.file}:${e.loc.line}: '${e.op}' in a constraint is not supported by the verifier yet`);
-          return f();
+          // A sum or difference needs one bit more than its wider operand, a product both widths.
+          const widths: Partial<Record<string, number>> = { "+": wide + 1, "-": wide + 1, "*": l.size() + r.size(), "&": wide, "|": wide, "^": wide };
+          const w = widths[e.op];
+          if (w === undefined) throw new VerifyUnsupported(`${e.loc.file}:${e.loc.line}: '${e.op}' in a constraint is not supported by the verifier yet`);
+          const [x, y] = both(l, r, w);
+          const ops: Record<string, () => BV> = { "+": () => x.add(y), "-": () => x.sub(y), "*": () => x.mul(y), "&": () => x.and(y), "|": () => x.or(y), "^": () => x.xor(y) };
+          return ops[e.op]!();
         }
         case "compare": {
           const l = math(e.left);

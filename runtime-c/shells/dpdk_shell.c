@@ -276,6 +276,15 @@ static void process_burst(struct loop_ctx *c, struct rte_mbuf **bufs, uint16_t n
   send_packets(c, bufs, actions, n, d);
 }
 
+/* A held packet processed with its own device and time, counted from TSC t0, and sent. */
+static inline void process_held(struct loop_ctx *c, struct held_packet h, uint64_t t0) {
+  const uint16_t action = process_packet(c, h.m, h.device, h.now);
+  if (c->stats) {
+    c->nf_cycles += rte_rdtsc() - t0;
+  }
+  send_packets(c, &h.m, &action, 1, h.device);
+}
+
 /* The pipeline (burst 1): the packet m just received is prefetched; when depth packets are
  * already held, the oldest is processed and sent and m takes its place. Each held packet keeps its
  * own device and arrival time, so packets are processed in arrival order with their own times;
@@ -295,11 +304,7 @@ static void pipeline_step(struct loop_ctx *c, struct pipeline *p, struct rte_mbu
   struct held_packet h = p->held[p->head];
   p->held[p->head] = in;
   p->head = p->head + 1 == p->depth ? 0 : p->head + 1;
-  const uint16_t action = process_packet(c, h.m, h.device, h.now);
-  if (c->stats) {
-    c->nf_cycles += rte_rdtsc() - t0;
-  }
-  send_packets(c, &h.m, &action, 1, h.device);
+  process_held(c, h, t0);
 }
 
 /* Processes and sends the held packets, oldest first (when nothing arrived, and before stopping).
@@ -309,11 +314,7 @@ static void release_held(struct loop_ctx *c, struct pipeline *p) {
     const uint64_t t0 = c->stats ? rte_rdtsc() : 0;
     unsigned k = p->head + i;
     struct held_packet h = p->held[k >= p->depth ? k - p->depth : k];
-    const uint16_t action = process_packet(c, h.m, h.device, h.now);
-    if (c->stats) {
-      c->nf_cycles += rte_rdtsc() - t0;
-    }
-    send_packets(c, &h.m, &action, 1, h.device);
+    process_held(c, h, t0);
   }
   p->head = 0;
   p->n = 0;
