@@ -12,8 +12,7 @@ import { diagnosticAt, type Diagnostic } from "../frontend/diagnostics.ts";
 import type { NfModule } from "../ir/ir.ts";
 import type { SymInputs } from "./exec-nf.ts";
 import { PacketModel, TableOps, type Arr, type Rec, type TableView } from "./sym.ts";
-import { Z3_decl_kind } from "z3-solver";
-import { Bits, isFalse, isTrue, type B, type BV, type Z } from "./z3.ts";
+import { Bits, isFalse, isTrue, Z3_decl_kind, type B, type BV, type Z } from "./z3.ts";
 
 export const W = 72;
 

@@ -3,20 +3,29 @@
  * reused by every verification in the process, with small helpers for fixed-width arithmetic.
  */
 import { spawnSync } from "node:child_process";
-import { init, Z3_decl_kind, type Arith, type Bool, type BitVec, type Context, type Expr, type FuncDecl, type Solver } from "z3-solver";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { createApi } from "z3-solver/build/high-level/index.js";
+import { init as initLowLevel } from "z3-solver/build/low-level/index.js";
+import type { Arith, Bool, BitVec, Context, Expr, FuncDecl, Solver } from "z3-solver";
+// Not from "z3-solver" itself: its entry point loads the shipped module (see z3ModuleFactory).
+import { Z3_decl_kind } from "z3-solver/build/low-level/types.__GENERATED__.js";
 
 export type Z = Context<"main">;
 export type BV = BitVec<number, "main">;
 export type B = Bool<"main">;
 export type AnyExpr = Expr<"main">;
 export type { Arith };
+export { Z3_decl_kind };
 
 let ctxPromise: Promise<Z> | undefined;
 let current: Z | undefined;
 
 export function z3(): Promise<Z> {
   ctxPromise ??= (async () => {
-    const { Context } = await withDeferredFinalizers(init);
+    const { Context } = await withDeferredFinalizers(async () => createApi((await initLowLevel(z3ModuleFactory())).Z3));
     const c = Context("main");
     guardChecks(c);
     current = c;
@@ -24,6 +33,57 @@ export function z3(): Promise<Z> {
   })();
   return ctxPromise;
 }
+
+/**
+ * z3-solver's WebAssembly module factory (build/z3-built.js), loaded from a copy without the one
+ * debug assertion that costs real time. z3-solver 4.16's emscripten glue is built with assertions:
+ * every indirect call that may throw goes through `getWasmTableEntry`, which asserts that its
+ * function-table cache agrees with the table by reading the table again (`wasmTable.get`). In a
+ * NAT run that read was ~1.7 s of the solver thread's ~7.5 s CPU. The cache is only ever filled
+ * from the table, so the assertion cannot fail; the copy differs from the shipped file in that
+ * line only. It is written once per content under build/z3-solver-<digest>/, because z3's solver
+ * threads load the module from its file (the factory's own path); the .wasm is read from the
+ * package. The shipped module is loaded instead when the line is not found (another z3-solver
+ * version), when the copy cannot be written, or with VIGORC_Z3_AS_SHIPPED=1 (comparisons).
+ */
+function z3ModuleFactory(): () => Promise<unknown> {
+  const { shipped, loaded } = z3ModuleFiles();
+  const factory = require(loaded) as (module: { locateFile: (name: string) => string }) => Promise<unknown>;
+  return () => factory({ locateFile: (name) => path.join(path.dirname(shipped), name) });
+}
+const require = createRequire(import.meta.url);
+
+/** The module file z3-solver ships and the one z3ModuleFactory loads (tests). */
+export function z3ModuleFiles(): { shipped: string; loaded: string } {
+  const shipped = require.resolve("z3-solver/build/z3-built.js");
+  return { shipped, loaded: process.env["VIGORC_Z3_AS_SHIPPED"] === "1" ? shipped : (withoutTableAssertion(shipped) ?? shipped) };
+}
+
+export const TABLE_ASSERTION = "assert(wasmTable.get(funcPtr) == func, 'JavaScript-side Wasm function table mirror is out of date!');";
+export const TABLE_ASSERTION_REMOVED = "/* vigorc: table-cache assertion removed (compiler/verifier/z3.ts) */";
+
+/** The path of a copy of `shipped` with TABLE_ASSERTION removed, written if need be; undefined if it has none or cannot be written. */
+function withoutTableAssertion(shipped: string): string | undefined {
+  const text = fs.readFileSync(shipped, "utf8");
+  const at = text.indexOf(TABLE_ASSERTION);
+  if (at < 0 || text.indexOf(TABLE_ASSERTION, at + 1) >= 0) return undefined;
+  const digest = createHash("sha256").update(text).update(TABLE_ASSERTION_REMOVED).digest("hex").slice(0, 16);
+  const dir = path.join(ROOT, "build", `z3-solver-${digest}`);
+  // .cjs: the project is ESM ("type": "module") and the module is CommonJS.
+  const file = path.join(dir, "z3-built.cjs");
+  if (fs.existsSync(file)) return file;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    // Written aside and renamed, so that a concurrent run never loads half a file.
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, text.slice(0, at) + TABLE_ASSERTION_REMOVED + text.slice(at + TABLE_ASSERTION.length));
+    fs.renameSync(tmp, file);
+    return file;
+  } catch {
+    return undefined;
+  }
+}
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
 /**
  * A solver with the verifier's settings. blast_select_store: a read through a store becomes an
