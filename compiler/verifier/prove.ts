@@ -10,7 +10,7 @@ import type { NfModule, SourceLoc } from "../ir/ir.ts";
 import { NfExecutor, SymInputs, type NfPath } from "./exec-nf.ts";
 import { SpecInterpreter, W, type Outcome, type SpecFn, type SVal } from "./spec-interp.ts";
 import { checksumFn, type Arr, type TableView } from "./sym.ts";
-import { Bits, isTrue, newSolver, TermMap, type B, type BV, type Z } from "./z3.ts";
+import { Bits, isTrue, newSolver, TermMap, uninterpretedNames, type B, type BV, type Z } from "./z3.ts";
 import type { Model, Solver } from "z3-solver";
 
 export interface Goal {
@@ -32,20 +32,19 @@ export interface Goal {
 }
 
 /**
- * The fresh constants (Bits.fresh: `name!N`) the formulas mention, read from their printed form
- * (one pass in Z3, not a walk through the bindings). Memoized by term: path conditions and
- * facts recur in every group's goals.
+ * The fresh constants (Bits.fresh: `name!N`) the formulas mention. Memoized by term: path
+ * conditions and facts recur in every group's goals.
  */
 function freshConstants(formulas: B[]): Set<string> {
   const out = new Set<string>();
   for (const f of formulas) {
     let names = freshMemo.get(f);
-    if (names === undefined) freshMemo.set(f, (names = [...new Set(Array.from(f.sexpr().matchAll(FRESH_NAME), (m) => m[0]))]));
+    if (names === undefined) freshMemo.set(f, (names = uninterpretedNames(f).filter((n) => FRESH_NAME.test(n))));
     for (const n of names) out.add(n);
   }
   return out;
 }
-const FRESH_NAME = /[\w.]+![0-9]+/g;
+const FRESH_NAME = /![0-9]+$/;
 const freshMemo = new TermMap<B, string[]>();
 
 export interface Failure {

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { createApi } from "z3-solver/build/high-level/index.js";
-import { init as initLowLevel } from "z3-solver/build/low-level/index.js";
+import { init as initLowLevel, Z3_ast_kind, type Z3Core } from "z3-solver/build/low-level/index.js";
 import type { Arith, Bool, BitVec, Context, Expr, FuncDecl, Solver } from "z3-solver";
 // Not from "z3-solver" itself: its entry point loads the shipped module (see z3ModuleFactory).
 import { Z3_decl_kind } from "z3-solver/build/low-level/types.__GENERATED__.js";
@@ -21,11 +21,16 @@ export type { Arith };
 export { Z3_decl_kind };
 
 let ctxPromise: Promise<Z> | undefined;
+/** z3-solver's low-level API (raw pointers), set with the context (see uninterpretedNames). */
+let lowLevel: Z3Core | undefined;
 let current: Z | undefined;
 
 export function z3(): Promise<Z> {
   ctxPromise ??= (async () => {
-    const { Context } = await withDeferredFinalizers(async () => createApi((await initLowLevel(z3ModuleFactory())).Z3));
+    const { Context } = await withDeferredFinalizers(async () => {
+      lowLevel = (await initLowLevel(z3ModuleFactory())).Z3;
+      return createApi(lowLevel);
+    });
     const c = Context("main");
     guardChecks(c);
     current = c;
@@ -144,6 +149,31 @@ function guardChecks(c: Z): void {
       if (--checksInFlight === 0) for (const r of deferredReleases.splice(0)) r();
     }
   };
+}
+
+/**
+ * The names of the uninterpreted constants and functions e mentions, from one walk through its
+ * DAG with z3's low-level API (raw pointers, each node once). Printing e and scanning the text
+ * instead cost ~30x more (a NAT run's goals print to ~1.2 million characters) and also caught the
+ * printer's own let-names (`a!1`).
+ */
+export function uninterpretedNames(e: AnyExpr): string[] {
+  const Z3 = lowLevel!;
+  const ctx = e.ctx.ptr;
+  const names = new Set<string>();
+  const seen = new Set<number>(); // ids are stable during the walk: e holds its subterms
+  for (const stack = [e.ast]; stack.length > 0; ) {
+    const a = stack.pop()!;
+    const id = Z3.get_ast_id(ctx, a);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (Z3.get_ast_kind(ctx, a) !== Z3_ast_kind.Z3_APP_AST) continue;
+    const app = Z3.to_app(ctx, a);
+    const decl = Z3.get_app_decl(ctx, app);
+    if (Z3.get_decl_kind(ctx, decl) === Z3_decl_kind.Z3_OP_UNINTERPRETED) names.add(Z3.get_symbol_string(ctx, Z3.get_decl_name(ctx, decl)));
+    for (let i = Z3.get_app_num_args(ctx, app) - 1; i >= 0; i--) stack.push(Z3.get_app_arg(ctx, app, i));
+  }
+  return [...names];
 }
 
 /**
