@@ -145,21 +145,45 @@ export class PacketModel {
     return this.read(arr, off, 2);
   }
   c16(k: number): BV {
-    const c = this.b.val(k, 16);
-    this.offsets.set(c, { base: undefined, k: ((k % 0x10000) + 0x10000) % 0x10000 });
+    let c = this.constants.get(k);
+    if (c === undefined) {
+      this.constants.set(k, (c = this.b.val(k, 16)));
+      this.offsets.set(c, { base: undefined, k: ((k % 0x10000) + 0x10000) % 0x10000 });
+    }
     return c;
   }
+  private readonly constants = new Map<number, BV>();
+
+  /**
+   * A term derived from a packet (and the other terms in `from`), built once: the spec and every
+   * property parse the same packets again for every path (in a NAT run, parsing was ~0.4 s of
+   * main-thread CPU). The entry holds `from`, so their ids are not reused while it lives.
+   */
+  private derived<T>(arr: Arr, what: string, from: AnyExpr[], build: () => T): T {
+    let known = this.derivations.get(arr);
+    if (known === undefined) this.derivations.set(arr, (known = new Map()));
+    const key = `${what}(${from.map((t) => t.id()).join(",")})`;
+    const hit = known.get(key);
+    if (hit !== undefined) return hit.value as T;
+    const value = build();
+    known.set(key, { from, value });
+    return value;
+  }
+  private readonly derivations = new TermMap<Arr, Map<string, { from: AnyExpr[]; value: unknown }>>();
 
   ethernetPresent(len: BV): B {
     return len.uge(this.c16(ETHERNET_LENGTH));
   }
   ihl(arr: Arr): BV {
-    return this.byte(arr, this.c16(IPV4_OFFSET)).and(this.b.val(0xf, 8)).zeroExt(8);
+    return this.derived(arr, "ihl", [], () => this.byte(arr, this.c16(IPV4_OFFSET)).and(this.b.val(0xf, 8)).zeroExt(8));
   }
   totalLength(arr: Arr): BV {
     return this.read16(arr, this.c16(IPV4_OFFSET + 2));
   }
   ipv4Present(arr: Arr, len: BV): B {
+    return this.derived(arr, "ipv4Present", [len], () => this.ipv4PresentTerm(arr, len));
+  }
+  private ipv4PresentTerm(arr: Arr, len: BV): B {
     const b = this.b;
     const ihl4 = this.ihl(arr).zeroExt(16).mul(b.val(4, 32));
     const total = this.totalLength(arr).zeroExt(16);
@@ -178,6 +202,9 @@ export class PacketModel {
    * The bound lets byte() tell L4 offsets (34 and up) from the Ethernet and IPv4 header bytes.
    */
   l4Offset(arr: Arr): BV {
+    return this.derived(arr, "l4Offset", [], () => this.l4OffsetTerm(arr));
+  }
+  private l4OffsetTerm(arr: Arr): BV {
     const ihl = this.ihl(arr);
     const clamped = this.b.ite(ihl.ult(this.c16(MIN_IHL)), this.c16(MIN_IHL), ihl);
     const off = this.c16(IPV4_OFFSET).add(clamped.mul(this.c16(4)));
@@ -185,6 +212,9 @@ export class PacketModel {
     return off;
   }
   l4Present(arr: Arr, len: BV, protocol: number, minLength: number): B {
+    return this.derived(arr, `l4Present:${protocol}:${minLength}`, [len], () => this.l4PresentTerm(arr, len, protocol, minLength));
+  }
+  private l4PresentTerm(arr: Arr, len: BV, protocol: number, minLength: number): B {
     const b = this.b;
     return b.and(
       this.ipv4Present(arr, len),
