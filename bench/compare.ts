@@ -6,7 +6,8 @@
  *
  * A binary whose path contains "nop" runs without flags; any other gets the NAT's bench flags.
  * Shell flags after commas are added to that binary's runs (e.g. `build/nat,--pipeline,0` beside
- * `build/nat` compares the strict burst-1 loop with the pipelined one).
+ * `build/nat` compares the strict burst-1 loop with the pipelined one); `--burst,B` there replaces
+ * --burst for that binary (e.g. `build/nat build/nat,--burst,32`: both bursts in one run).
  * Prints, per binary, median Mpps, NF cycles per packet and loop cycles per packet. Use it to
  * measure a change (build the NF before and after with `vigorc build -o`) as a ratio in one run.
  */
@@ -22,7 +23,7 @@ function usage(msg: string): never {
 }
 
 const opts = { flows: 60000, runs: 5, seconds: 3, burst: 1 };
-const binaries: { label: string; file: string; flags: string[] }[] = [];
+const binaries: { label: string; file: string; flags: string[]; burst: number | undefined }[] = [];
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
@@ -35,7 +36,10 @@ for (let i = 0; i < argv.length; i++) {
   else {
     const [file = "", ...flags] = a.split(",");
     if (!fs.existsSync(file)) usage(`no such binary: ${file}`);
-    binaries.push({ label: a, file: path.resolve(file), flags });
+    const at = flags.indexOf("--burst");
+    const burst = at >= 0 ? Number(flags.splice(at, 2)[1]) : undefined;
+    if (burst !== undefined && !(Number.isInteger(burst) && burst >= 1)) usage(`${a}: --burst needs a positive whole number`);
+    binaries.push({ label: a, file: path.resolve(file), flags, burst });
   }
 }
 if (binaries.length === 0) usage("give at least one binary");
@@ -45,8 +49,8 @@ if (!fs.existsSync(pcap)) trafficPcap(opts.flows, pcap);
 const realtime = canUseRealtime();
 const results = new Map<string, { mpps: number[]; nf: number[]; loop: number[] }>();
 for (let run = 1; run <= opts.runs; run++) {
-  for (const { label, file, flags } of binaries) {
-    const args = [...harnessArgs(path.basename(file).includes("nop") ? "nop" : "nat", pcap, { lcore: 1, burst: opts.burst, seconds: opts.seconds, flows: opts.flows }), ...flags];
+  for (const { label, file, flags, burst } of binaries) {
+    const args = [...harnessArgs(path.basename(file).includes("nop") ? "nop" : "nat", pcap, { lcore: 1, burst: burst ?? opts.burst, seconds: opts.seconds, flows: opts.flows }), ...flags];
     const out = realtime ? execFileSync("chrt", ["--fifo", "50", file, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }) : execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const kv = new Map(out.split("\n").map((l) => l.trim().split("=") as [string, string]));
     const e = results.get(label) ?? { mpps: [], nf: [], loop: [] };

@@ -1,17 +1,19 @@
 /* A bare packet loop around a generated NF, without DPDK: for profiling the NF's own per-packet
  * cost under valgrind (bench/profile.ts) and for timing it without the drivers.
  *
- *   nf_loop CAPTURE.pcap PASSES [NF flags]
+ *   nf_loop CAPTURE.pcap PASSES [--burst B | --pipeline D] [NF flags]
  *
  * Reads a classic pcap (dsl/pcapng.ts writePcap: little-endian, nanosecond timestamps), then
- * PASSES times over its frames: copies the frame into one buffer (nf_process rewrites it in
- * place) and calls nf_process as device 0 of 2, the time advancing 100 ns per packet. Every
+ * PASSES times over its frames: copies each frame into a packet buffer (nf_process rewrites it in
+ * place) and calls nf_process as device 0 of 2, the time advancing 100 ns per packet, in one of
+ * the DPDK shell's loops (struct loop_shape; default: strict burst 1). Every
  * packet must be forwarded (exit 1 otherwise: a flow-table miss that failed, a malformed frame).
  * Prints `packets=`, `loop_cycles_per_packet=` (TSC over the passes after the first, copy
  * included) on stdout.
  *
  * Compiled on its own without -flto (bench/profile.ts) so that nf_process is never inlined here:
- * `valgrind --tool=callgrind --toggle-collect=nf_process` then counts exactly the NF's calls,
+ * `valgrind --tool=callgrind --toggle-collect=nf_process --toggle-collect=nf_prefetch` then
+ * counts exactly the NF's calls,
  * from the second pass on (the statistics are zeroed there). */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,11 +32,26 @@
 #define PCAP_HEADER 24u
 #define PCAP_RECORD 16u
 #define DEVICES 2u
+#define MAX_BURST 64u
+#define MAX_DEPTH 8u
+#define MBUF_STRIDE 2304u /* an mbuf: 128 B header + 2 KiB + 128 B headroom */
+
+/* The DPDK shell's packet loops (runtime-c/shells/dpdk_shell.c): burst > 1, nf_prefetch over the
+ * burst then nf_process over it; burst 1 with depth D, each packet prefetched on arrival and
+ * processed after D more (0: strict, no nf_prefetch). */
+struct loop_shape {
+  size_t burst, depth;
+};
 
 struct frame {
   const uint8_t *data;
   uint16_t len;
 };
+
+static int dropped(long pass, size_t frame) {
+  fprintf(stderr, "error: pass %ld, frame %zu dropped\n", pass, frame);
+  return 1;
+}
 
 static uint32_t le32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -64,8 +81,20 @@ static uint8_t *read_all(const char *path, size_t *size) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s CAPTURE.pcap PASSES [NF flags]\n", argv[0]);
+    fprintf(stderr, "usage: %s CAPTURE.pcap PASSES [--burst B | --pipeline D] [NF flags]\n",
+            argv[0]);
     return 2;
+  }
+  struct loop_shape loop = {1, 0};
+  int first_flag = 3;
+  if (argc > 4 && (strcmp(argv[3], "--burst") == 0 || strcmp(argv[3], "--pipeline") == 0)) {
+    const unsigned long v = strtoul(argv[4], NULL, 10);
+    if (argv[3][2] == 'b' ? v < 1 || v > MAX_BURST : v > MAX_DEPTH) {
+      fprintf(stderr, "error: %s %s is out of range\n", argv[3], argv[4]);
+      return 2;
+    }
+    *(argv[3][2] == 'b' ? &loop.burst : &loop.depth) = v;
+    first_flag = 5;
   }
   long passes = strtol(argv[2], NULL, 10);
   size_t size = 0;
@@ -95,7 +124,8 @@ int main(int argc, char **argv) {
     env.device_macs[d] = UINT64_C(0x020000000000) | d;
   struct nf_config *cfg = calloc(1, nf_config_size ? nf_config_size : 1);
   struct vig_flags_spec spec = {"Usage: nf_loop CAPTURE.pcap PASSES [NF flags]", NULL, 0};
-  if (cfg == NULL || vig_flags_parse(&spec, argc - 3, argv + 3, cfg, &env) != VIG_FLAGS_OK)
+  if (cfg == NULL ||
+      vig_flags_parse(&spec, argc - first_flag, argv + first_flag, cfg, &env) != VIG_FLAGS_OK)
     return 2;
   struct nf_state *st = nf_state_create(cfg, &env);
   if (st == NULL) {
@@ -103,20 +133,59 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  _Alignas(64) uint8_t buf[64];
+  /* Packet buffers as the DPDK shell's mbufs hold them: one per packet of a burst (or of the
+   * pipeline), each in its own 2 KiB + 128 B buffer as rte_pktmbuf_pool_create lays them out. */
+  static _Alignas(64) uint8_t bufs[MAX_BURST + 1][MBUF_STRIDE];
+  uint8_t *pkt[MAX_BURST + 1];
+  uint64_t when[MAX_BURST + 1];
+  uint16_t lens[MAX_BURST + 1];
   uint64_t now = 1000000000u, start = 0;
+  const size_t group = loop.burst > 1 ? loop.burst : 1;
+  size_t slot = 0, held = 0;
   for (long p = 0; p < passes; p++) {
     if (p == 1) {
       /* Under callgrind: count the hits only (the first pass adds every flow). */
       CALLGRIND_ZERO_STATS;
       start = __rdtsc();
     }
-    for (size_t i = 0; i < count; i++, now += 100) {
-      memcpy(buf, frames[i].data, frames[i].len);
-      if (nf_process(st, cfg, &env, buf, frames[i].len, 0, now) == NF_ACTION_DROP) {
-        fprintf(stderr, "error: pass %ld, frame %zu dropped\n", p, i);
-        return 1;
+    for (size_t i = 0; i < count; i += group) {
+      const size_t n = count - i < group ? count - i : group;
+      if (loop.burst > 1) {
+        for (size_t j = 0; j < n; j++) {
+          pkt[j] = bufs[j];
+          lens[j] = frames[i + j].len;
+          memcpy(pkt[j], frames[i + j].data, lens[j]);
+        }
+        for (size_t j = 0; j < n; j++)
+          nf_prefetch(st, cfg, &env, pkt[j], lens[j], 0, now);
+        for (size_t j = 0; j < n; j++)
+          if (nf_process(st, cfg, &env, pkt[j], lens[j], 0, now) == NF_ACTION_DROP)
+            return dropped(p, i + j);
+        now += 100 * n;
+        continue;
       }
+      /* burst 1: the frame goes to the next buffer of a ring of depth + 1 (the last pass leaves
+       * its last depth packets unprocessed) */
+      uint8_t *b = bufs[slot];
+      memcpy(b, frames[i].data, frames[i].len);
+      if (loop.depth == 0) {
+        if (nf_process(st, cfg, &env, b, frames[i].len, 0, now) == NF_ACTION_DROP)
+          return dropped(p, i);
+      } else {
+        nf_prefetch(st, cfg, &env, b, frames[i].len, 0, now);
+        pkt[slot] = b;
+        lens[slot] = frames[i].len;
+        when[slot] = now;
+        const size_t old = slot == loop.depth ? 0 : slot + 1;
+        if (held == loop.depth) {
+          if (nf_process(st, cfg, &env, pkt[old], lens[old], 0, when[old]) == NF_ACTION_DROP)
+            return dropped(p, i);
+        } else {
+          held++;
+        }
+      }
+      slot = slot == loop.depth ? 0 : slot + 1;
+      now += 100;
     }
   }
   uint64_t cycles = __rdtsc() - start;

@@ -2,18 +2,20 @@
  * The NF's own per-packet cost without DPDK (bench/nf_loop.c: a loop calling nf_process over the
  * bench capture), natively and under valgrind's callgrind with this CPU's caches:
  *
- *   npx tsx bench/profile.ts [--flows N] [--passes N] [--runs N] [--callgrind] NF...
+ *   npx tsx bench/profile.ts [--flows N] [--passes N] [--runs N] [--burst B | --pipeline D] [--callgrind] NF...
  *   npx tsx bench/profile.ts --build OUT NF_C      # only build the loop binary for NF_C
  *
  * An NF is a generated nf.c (built with this tree's runtime-c) or a loop binary built before
  * with --build (to compare runtimes: build the base one from another tree). The bench's traffic
  * (bench/harness.ts: --flows LAN flows, one 60-byte frame each) is replayed --passes times (the
- * first adds every flow, the later ones are flow-table hits, as in the bench).
+ * first adds every flow, the later ones are flow-table hits, as in the bench), in the DPDK shell's
+ * strict burst-1 loop, or with --burst B its loop over bursts (nf_prefetch over the burst, then
+ * nf_process), or with --pipeline D its burst-1 pipeline (bench/nf_loop.c).
  *
  * Native: --runs interleaved runs (SCHED_FIFO when root), the median of the TSC cycles per packet
  * of the later passes, frame copy included. --callgrind: instructions and cache misses per packet
- * inside nf_process over the later passes (load-independent), with D1 and LL set to this CPU's
- * L1d and L2 (from /sys), so "LL misses" are the L2 misses that cost L3 or memory latency.
+ * inside nf_process and nf_prefetch over the later passes (load-independent), with D1 and LL set
+ * to this CPU's L1d and L2 (from /sys), so "LL misses" are the L2 misses that cost L3 or memory latency.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -25,7 +27,7 @@ import { canUseRealtime, NF_FLAGS, trafficPcap } from "./harness.ts";
 const BENCH_DIR = path.dirname(new URL(import.meta.url).pathname);
 
 function usage(msg: string): never {
-  console.error(`profile: ${msg}\nusage: npx tsx bench/profile.ts [--flows N] [--passes N] [--runs N] [--callgrind] NF...\n       npx tsx bench/profile.ts --build OUT NF_C`);
+  console.error(`profile: ${msg}\nusage: npx tsx bench/profile.ts [--flows N] [--passes N] [--runs N] [--burst B | --pipeline D] [--callgrind] NF...\n       npx tsx bench/profile.ts --build OUT NF_C`);
   process.exit(2);
 }
 
@@ -51,7 +53,7 @@ function cacheGeometry(index: number): string {
 }
 
 export interface CallgrindCounts {
-  /** Per packet, inside nf_process, passes after the first. */
+  /** Per packet, inside nf_process and nf_prefetch, passes after the first. */
   instructions: number;
   d1Misses: number;
   llMisses: number;
@@ -59,7 +61,7 @@ export interface CallgrindCounts {
 
 export function callgrind(binary: string, args: string[], packets: number): CallgrindCounts {
   const out = path.join(os.tmpdir(), `vigorc-profile-${process.pid}.callgrind`);
-  execFileSync("valgrind", ["--tool=callgrind", "--cache-sim=yes", `--D1=${cacheGeometry(0)}`, `--LL=${cacheGeometry(2)}`, "--toggle-collect=nf_process", `--callgrind-out-file=${out}`, binary, ...args], { stdio: ["ignore", "ignore", "ignore"] });
+  execFileSync("valgrind", ["--tool=callgrind", "--cache-sim=yes", `--D1=${cacheGeometry(0)}`, `--LL=${cacheGeometry(2)}`, "--toggle-collect=nf_process", "--toggle-collect=nf_prefetch", `--callgrind-out-file=${out}`, binary, ...args], { stdio: ["ignore", "ignore", "ignore"] });
   const text = fs.readFileSync(out, "utf8");
   fs.rmSync(out);
   const events = /^events: (.*)$/m.exec(text)?.[1]?.split(" ");
@@ -75,6 +77,7 @@ export function callgrind(binary: string, args: string[], packets: number): Call
 
 function main(): void {
   const opts = { flows: 60000, passes: 3, runs: 5 };
+  const loop: string[] = [];
   let useCallgrind = false;
   let buildOut: string | undefined;
   const nfs: string[] = [];
@@ -84,6 +87,11 @@ function main(): void {
     const key = a.replace(/^--/, "") as keyof typeof opts;
     if (a === "--callgrind") useCallgrind = true;
     else if (a === "--build") buildOut = argv[++i] ?? usage("--build needs an output path");
+    else if (a === "--burst" || a === "--pipeline") {
+      const v = argv[++i] ?? "";
+      if (!/^\d+$/.test(v) || loop.length > 0) usage(`${a} needs a whole number (and only one of --burst, --pipeline)`);
+      loop.push(a, v);
+    }
     else if (a.startsWith("--") && key in opts) {
       const v = Number(argv[++i]);
       if (!Number.isInteger(v) || v < 1) usage(`${a} needs a positive whole number`);
@@ -109,7 +117,7 @@ function main(): void {
   });
   const pcap = path.join(work, "traffic.pcap");
   trafficPcap(opts.flows, pcap);
-  const args = [pcap, String(opts.passes), ...NF_FLAGS.nat];
+  const args = [pcap, String(opts.passes), ...loop, ...NF_FLAGS.nat];
   const realtime = canUseRealtime();
   const cycles = binaries.map(() => [] as number[]);
   for (let run = 0; run < opts.runs; run++) {
@@ -121,12 +129,12 @@ function main(): void {
     });
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  console.log(`${opts.flows} flows, ${opts.passes} passes (hits after the first), ${opts.runs} interleaved runs${realtime ? ", SCHED_FIFO" : ""}, load ${os.loadavg()[0]!.toFixed(1)}:`);
+  console.log(`${opts.flows} flows, ${opts.passes} passes (hits after the first), ${loop.length > 0 ? loop.join(" ") : "strict burst 1"}, ${opts.runs} interleaved runs${realtime ? ", SCHED_FIFO" : ""}, load ${os.loadavg()[0]!.toFixed(1)}:`);
   binaries.forEach((bin, i) => {
     let line = `  ${nfs[i]}: loop ${median(cycles[i]!).toFixed(1)} cycles/packet (runs: ${cycles[i]!.map((c) => c.toFixed(0)).join(" ")})`;
     if (useCallgrind) {
       const c = callgrind(bin, args, opts.flows * (opts.passes - 1));
-      line += `; nf_process: ${c.instructions.toFixed(1)} instructions, ${c.d1Misses.toFixed(2)} D1 misses, ${c.llMisses.toFixed(2)} LL (L2) misses per packet`;
+      line += `; nf_process and nf_prefetch: ${c.instructions.toFixed(1)} instructions, ${c.d1Misses.toFixed(2)} D1 misses, ${c.llMisses.toFixed(2)} LL (L2) misses per packet`;
     }
     console.log(line);
   });
