@@ -226,7 +226,7 @@ function recordHash(parts: { logic: string; c: string }[]): { hashOf: string; ha
   };
 }
 
-function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; byteAt: string; hashOf: string; hashC: string; decode: string[] } {
+function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; encode: string[]; hashOf: string; hashC: string; decode: string[] } {
   const logicBytes: string[] = [];
   const cBytes: string[] = [];
   const decode: string[] = [];
@@ -238,7 +238,7 @@ function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; byteAt: 
     for (let j = 0; j < n; j++) {
       const scale = 256n ** BigInt(j);
       logicBytes.push(j === 0 ? `r.${f.name} % 256` : `r.${f.name} / ${scale} % 256`);
-      const c = j === 0 ? `r->${f.name} % 256u` : `r->${f.name} / ${wide ? `UINT64_C(${scale})` : `${scale}u`} % 256u`;
+      const c = j === 0 ? `v.${f.name} % 256u` : `v.${f.name} / ${wide ? `UINT64_C(${scale})` : `${scale}u`} % 256u`;
       cBytes.push(wide ? `(uint32_t)(${c})` : c);
     }
     decode.push(
@@ -256,11 +256,11 @@ function recordKeyCode(r: RecordDecl): { bytes: number; byteOf: string; byteAt: 
     }
     at += n;
   }
-  const chain = (bytes: string[], j: string, sep: string) => bytes.map((b, k) => `${j} == ${k}${sep} ? ${b} :`).join("\n      ") + " 0";
+  const byteOf = logicBytes.map((b, k) => `j == ${k} ? ${b} :`).join("\n      ") + " 0";
   return {
     bytes: at,
-    byteOf: chain(logicBytes, "j", ""),
-    byteAt: chain(cBytes, "j", "u"),
+    byteOf,
+    encode: cBytes.map((c, k) => `bytes[${k}] = vig_char_of(${c});`),
     ...recordHash(hashParts),
     decode,
   };
