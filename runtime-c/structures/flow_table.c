@@ -84,6 +84,140 @@ struct vig_flow_table *vig_flow_table_alloc(uint32_t key_size, uint32_t capacity
     }
 */
 
+/* The map's uniqueness as the flow table uses it: a key and hash match at most one slot, and after
+ * an erase that freed the one slot matching them (vig_map_erase's postcondition) the busy slots are
+ * the old ones but that one, each with its fields. Map facts, but only the flow table needs them in
+ * this form: in an axiomatic block so that only the goals that use its predicates get its lemmas.
+ */
+/*@ axiomatic vig_flow_table_map_uniqueness {
+      predicate vig_map_one_match{L}(struct vig_map *m, char *k, integer h) =
+        \forall integer s1, s2; 0 <= s1 < m->table_size && 0 <= s2 < m->table_size &&
+          vig_map_match(m, s1, k, h) && vig_map_match(m, s2, k, h) ==> s1 == s2;
+
+      lemma vig_map_match_same_keys{L}:
+        \forall struct vig_map *m, char *k, integer h, s1, s2;
+          vig_map_match(m, s1, k, h) && vig_map_match(m, s2, k, h) ==>
+          vig_map_same_keys(m, s1, s2);
+      lemma vig_map_unique_one_match{L}:
+        \forall struct vig_map *m, char *k, integer h;
+          vig_map_unique(m) ==> vig_map_one_match(m, k, h);
+
+      predicate vig_map_erased{L1, L2}(struct vig_map *m, char *k, integer h) =
+        (\forall integer s; 0 <= s < \at(m->table_size, L1) && vig_map_busy{L2}(m, s) ==>
+          vig_map_busy{L1}(m, s) && !vig_map_match{L1}(m, s, k, h) &&
+          \at(m->slots[s].hash, L2) == \at(m->slots[s].hash, L1) &&
+          \at(m->slots[s].value, L2) == \at(m->slots[s].value, L1) &&
+          (\forall integer j; 0 <= j < \at(m->key_size, L1) ==>
+            \at(m->slots[s].key[j], L2) == \at(m->slots[s].key[j], L1))) &&
+        (\forall integer s; 0 <= s < \at(m->table_size, L1) && vig_map_busy{L1}(m, s) &&
+          !vig_map_match{L1}(m, s, k, h) ==> vig_map_busy{L2}(m, s));
+
+      lemma vig_map_erased_one{L1, L2}:
+        \forall struct vig_map *m, char *k, integer h, e;
+          0 <= e < \at(m->table_size, L1) && vig_map_one_match{L1}(m, k, h) &&
+          vig_map_match{L1}(m, e, k, h) && !vig_map_busy{L2}(m, e) &&
+          vig_map_same_except{L1, L2}(m, e) ==> vig_map_erased{L1, L2}(m, k, h);
+    }
+*/
+
+/* Where entry `index` sits in the map, as facts about the current state (a ghost function: its
+ * contract is proven once, here, where the context is only the invariant; a caller gets the
+ * facts without instantiating the invariant's quantifiers). The entry's key and hash are in the
+ * map, the slots matching them are one slot, and a busy slot holds index iff it matches them. */
+/*@ ghost
+  /@ requires vig_flow_table_inv(t) && vig_flow_table_entry(t, index);
+     assigns \nothing;
+     ensures vig_map_has(t->map, vig_flow_table_key_at(t, index), t->hashes[index]);
+     ensures vig_map_one_match(t->map, vig_flow_table_key_at(t, index), t->hashes[index]);
+     ensures \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+       (t->map->slots[s].value == index <==>
+        vig_map_match(t->map, s, vig_flow_table_key_at(t, index), t->hashes[index]));
+  @/
+  static void entry_slot(struct vig_flow_table *t, uint32_t index) {
+    /@ assert \exists integer s; vig_flow_table_slot_of(t, s, index); @/
+    /@ assert \forall integer s; vig_flow_table_slot_of(t, s, index) ==>
+         0 <= s < t->map->table_size &&
+         vig_map_match(t->map, s, vig_flow_table_key_at(t, index), t->hashes[index]); @/
+    /@ assert vig_map_unique(t->map); @/
+    /@ assert vig_map_one_match(t->map, vig_flow_table_key_at(t, index), t->hashes[index]); @/
+    /@ assert \forall integer s; 0 <= s < t->map->table_size &&
+         vig_map_match(t->map, s, vig_flow_table_key_at(t, index), t->hashes[index]) ==>
+         t->map->slots[s].value == index; @/
+    /@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) &&
+         t->map->slots[s].value == index ==> vig_flow_table_slot_of(t, s, index); @/
+  }
+*/
+
+/* Erases the entry of `index` (key and hash: its key bytes and hash) from the map, and states what
+ * that did slot by slot without the map's existential (the freed slot is the one that held index)
+ * and what it kept: the context is the table's validity, not its invariant. */
+/*@ requires vig_flow_table_valid(t) && 0 <= index < t->capacity;
+    requires vig_map_key_ok(t->map, (char *)key) && vig_map_has(t->map, (char *)key, hash);
+    requires vig_map_one_match(t->map, (char *)key, hash);
+    requires \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+      (t->map->slots[s].value == index <==> vig_map_match(t->map, s, (char *)key, hash));
+    assigns t->map->size, t->map->slots[0 .. t->map->table_size - 1],
+      t->map->order[0 .. t->map->table_size - 1];
+    ensures vig_flow_table_valid(t) && t->map->size == \old(t->map->size) - 1;
+    ensures vig_flow_table_layout_same{Old, Here}(t);
+    ensures t->keys->elem_size == \old(t->keys->elem_size) &&
+      t->keys->capacity == \old(t->keys->capacity) && t->map->capacity == \old(t->map->capacity);
+    ensures vig_allocator_unchanged{Old, Here}(t->alloc);
+    ensures \forall integer x; 0 <= x < t->capacity ==> t->hashes[x] == \old(t->hashes[x]);
+    ensures \forall integer o; 0 <= o < t->capacity * t->key_size ==>
+      t->keys->data[o] == \old(t->keys->data[o]);
+    ensures \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+      \old(vig_map_busy(t->map, s)) && \old(t->map->slots[s].value) != index;
+    ensures \forall integer s; 0 <= s < t->map->table_size && \old(vig_map_busy(t->map, s)) &&
+      \old(t->map->slots[s].value) != index ==>
+      vig_map_busy(t->map, s) && t->map->slots[s].value == \old(t->map->slots[s].value) &&
+      t->map->slots[s].hash == \old(t->map->slots[s].hash) &&
+      (\forall integer j; 0 <= j < t->key_size ==>
+        t->map->slots[s].key[j] == \old(t->map->slots[s].key[j]));
+*/
+static void erase_entry(struct vig_flow_table *t, const char *key, uint32_t hash)
+/*@ ghost (uint32_t index) */ {
+  vig_map_erase(t->map, key, hash);
+  /*@ assert t->map == \at(t->map, Pre) && t->keys == \at(t->keys, Pre) &&
+        t->hashes == \at(t->hashes, Pre) && t->alloc == \at(t->alloc, Pre); */
+  /*@ assert t->map->slots == \at(t->map->slots, Pre) &&
+        t->map->order == \at(t->map->order, Pre) && t->keys->data == \at(t->keys->data, Pre) &&
+        t->alloc->cells == \at(t->alloc->cells, Pre) &&
+        t->alloc->order == \at(t->alloc->order, Pre); */
+  /*@ assert t->key_size == \at(t->key_size, Pre) && t->capacity == \at(t->capacity, Pre); */
+  /*@ assert t->map->table_size == \at(t->map->table_size, Pre) &&
+        t->map->key_size == \at(t->map->key_size, Pre); */
+  /* The freed slot was the one matching key and hash, i.e. the one that held index. */
+  /*@ assert vig_map_erased{Pre, Here}(t->map, (char *)key, hash); */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
+        \at(vig_map_busy(t->map, s), Pre) &&
+        !\at(vig_map_match(t->map, s, (char *)key, hash), Pre); */
+  /*@ assert \forall integer s; 0 <= s < t->map->table_size && \at(vig_map_busy(t->map, s), Pre) &&
+        !\at(vig_map_match(t->map, s, (char *)key, hash), Pre) ==>
+        \at(t->map->slots[s].value, Pre) != index; */
+  /*@ assert vig_flow_table_layout_same{Pre, Here}(t); */
+  /*@ assert vig_flow_table_apart(t); */
+  /* The allocator is apart from the map's blocks, so it kept every field (each kind a step). */
+  /*@ assert t->alloc->capacity == \at(t->alloc->capacity, Pre) &&
+        t->alloc->count == \at(t->alloc->count, Pre) && t->alloc->clock == \at(t->alloc->clock,
+     Pre);
+   */
+  /*@ assert t->alloc->oldest == \at(t->alloc->oldest, Pre) &&
+        t->alloc->newest == \at(t->alloc->newest, Pre); */
+  /*@ assert \forall integer i; 0 <= i < t->capacity ==>
+        t->alloc->cells[i].prev == \at(t->alloc->cells[i].prev, Pre) &&
+        t->alloc->cells[i].next == \at(t->alloc->cells[i].next, Pre); */
+  /*@ assert \forall integer i; 0 <= i < t->capacity ==>
+        t->alloc->cells[i].pos == \at(t->alloc->cells[i].pos, Pre) &&
+        t->alloc->order[i] == \at(t->alloc->order[i], Pre); */
+  /*@ assert \forall integer i; 0 <= i < t->capacity ==>
+        t->alloc->cells[i].time == \at(t->alloc->cells[i].time, Pre) &&
+        t->alloc->cells[i].stamp == \at(t->alloc->cells[i].stamp, Pre) &&
+        t->alloc->cells[i].allocated == \at(t->alloc->cells[i].allocated, Pre); */
+  /*@ assert vig_allocator_unchanged{Pre, Here}(t->alloc); */
+  /*@ assert vig_allocator_inv(t->alloc) && vig_vector_valid(t->keys); */
+}
+
 /* Removes entry `index` from the map: afterwards the invariant holds for the table without it
  * (the allocator still has it). */
 /*@ requires vig_flow_table_inv(t) && vig_flow_table_entry(t, index);
@@ -99,23 +233,25 @@ struct vig_flow_table *vig_flow_table_alloc(uint32_t key_size, uint32_t capacity
 static void forget_key(struct vig_flow_table *t, uint32_t index) {
   const char *key = vig_vector_at_const(t->keys, index);
   uint32_t hash = t->hashes[index];
-  /*@ assert \exists integer s; vig_flow_table_slot_of(t, s, index); */
-  /*@ assert vig_map_has(t->map, (char *)key, hash); */
-  /* The map is unique: the slot erase frees is the one holding index. */
-  /*@ assert \forall integer s1, s2; vig_flow_table_slot_of(t, s1, index) &&
-        0 <= s2 < t->map->table_size && vig_map_match(t->map, s2, (char *)key, hash) ==>
-        s1 == s2; */
-  /*@ assert \forall integer s; 0 <= s < t->map->table_size &&
-        vig_map_match(t->map, s, (char *)key, hash) ==> t->map->slots[s].value == index; */
-  vig_map_erase(t->map, key, hash);
-  /* The freed slot held index's key; by uniqueness no other slot did, so none holds index. */
-  /*@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
-        \at(vig_map_busy(t->map, s), Pre) &&
-        t->map->slots[s].value == \at(t->map->slots[s].value, Pre) &&
-        t->map->slots[s].hash == \at(t->map->slots[s].hash, Pre); */
-  /*@ assert \forall integer s; 0 <= s < t->map->table_size && vig_map_busy(t->map, s) ==>
-        t->map->slots[s].value != index; */
-  /*@ assert vig_allocator_unchanged{Pre, Here}(t->alloc) && vig_allocator_inv(t->alloc); */
+  /*@ ghost entry_slot(t, index); */
+  erase_entry(t, key, hash) /*@ ghost (index) */;
+  /*@ assert \forall integer i; vig_flow_table_entry(t, i) <==> \at(vig_flow_table_entry(t, i), Pre);
+   */
+  /*@ assert \forall integer s, j; 0 <= s < t->map->table_size && 0 <= j < t->key_size &&
+        vig_map_busy(t->map, s) ==> t->map->slots[s].key[j] == \at(t->map->slots[s].key[j], Pre); */
+  /*@ assert vig_flow_table_data_same_outside{Pre, Here}(t, index); */
+  /*@ assert \forall integer x, j; 0 <= x < t->capacity && x != index && 0 <= j < t->key_size ==>
+        vig_flow_table_key_at(t, x)[j] == \at(vig_flow_table_key_at(t, x)[j], Pre); */
+  /*@ assert \forall integer s, i; 0 <= s < t->map->table_size && 0 <= i < t->capacity &&
+        i != index && vig_map_busy(t->map, s) &&
+        \at(vig_map_key_at(t->map, s, vig_flow_table_key_at(t, i)), Pre) ==>
+        vig_map_key_at(t->map, s, vig_flow_table_key_at(t, i)); */
+  /*@ assert \forall integer s, i; 0 <= s < t->map->table_size && 0 <= i < t->capacity &&
+        i != index && vig_map_busy(t->map, s) && \at(vig_flow_table_slot_of(t, s, i), Pre) ==>
+        vig_flow_table_slot_of(t, s, i); */
+  /*@ assert \forall integer s, i; 0 <= s < t->map->table_size && 0 <= i < t->capacity &&
+        i != index && \at(vig_flow_table_slot_of(t, s, i), Pre) ==> vig_flow_table_slot_of(t, s, i);
+   */
 }
 
 uint32_t vig_flow_table_expire(struct vig_flow_table *t, uint64_t now) {
