@@ -116,6 +116,9 @@ async function plantInNat(): Promise<{ r: StageResult; cFile: string; lines: Rec
       functions: ["nf_process"],
       properties: ["readable", "key_absent", "entry_exists"],
       splitStrategy: false,
+      // Failing by design: with the cache, the stage would prove the failing run a second time
+      // (a cached failure may be a transient one, see c-stage.ts).
+      cache: false,
     });
     console.log(`    planted NAT: ${r.goals.proven}/${r.goals.total} goals in ${r.seconds.toFixed(1)} s`);
     return { r, cFile, lines };

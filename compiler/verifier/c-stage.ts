@@ -94,11 +94,11 @@ export const C_STAGE_PROVERS = ["cvc4"];
  * proveC arguments that make WP reuse prover results from its cache, kept next to the why3
  * configuration (runtime-c/contracts/why3-config.sh); none when VIGORC_WP_CACHE=off.
  */
-export function wpCacheArgs(): string[] {
+export function wpCacheArgs(mode: "update" | "rebuild" = "update"): string[] {
   if (process.env.VIGORC_WP_CACHE === "off") return [];
   const dir = join(process.env.VIGORC_CACHE_DIR ?? join(ROOT, ".vigorc-cache"), "wp");
   mkdirSync(dir, { recursive: true });
-  return ["-wp-cache", "update", "-wp-cache-dir", dir];
+  return ["-wp-cache", mode, "-wp-cache-dir", dir];
 }
 
 /** The TypeScript line a C line comes from: the nearest `/* nat.ts:LINE...` comment at or above it. */
@@ -153,23 +153,25 @@ export async function runCStage(opts: CStageOptions): Promise<StageResult> {
     }
     const cText = await readFile(cFile, "utf8");
     const functions = opts.functions ?? nfFunctions(cText, { accessors: opts.proveAccessors ?? process.env.VIGORC_PROVE_ACCESSORS === "1" });
-    const proof = await proveInParallel(
-      proofRuns(cText, functions, opts.properties),
-      (run) =>
-        proveC({
-          files: [cFile],
-          includeDirs: INCLUDE_DIRS,
-          functions: run.functions,
-          unsignedOverflow: true,
-          provers: C_STAGE_PROVERS,
-          timeoutSeconds: opts.timeoutSeconds ?? 10,
-          extraArgs: [
-            ...(opts.splitStrategy === false ? [] : WP_STRATEGY),
-            ...(run.properties.length > 0 ? [`-wp-prop=${run.properties.join(",")}`] : []),
-            ...(opts.cache === false ? [] : wpCacheArgs()),
-          ],
-        }),
-    );
+    const prove = (run: ProofRun, cache: string[]) =>
+      proveC({
+        files: [cFile],
+        includeDirs: INCLUDE_DIRS,
+        functions: run.functions,
+        unsignedOverflow: true,
+        provers: C_STAGE_PROVERS,
+        timeoutSeconds: opts.timeoutSeconds ?? 10,
+        extraArgs: [...(opts.splitStrategy === false ? [] : WP_STRATEGY), ...(run.properties.length > 0 ? [`-wp-prop=${run.properties.join(",")}`] : []), ...cache],
+      });
+    const proof = await proveInParallel(proofRuns(cText, functions, opts.properties), async (run) => {
+      const cache = opts.cache === false ? [] : wpCacheArgs();
+      const r = await prove(run, cache);
+      // The cache replays failures as well: cvc4 answers "unknown" when it reaches its time limit,
+      // which on a loaded machine a goal it proves in a second can do, and that answer was then
+      // replayed by every later run. A run with an unproven goal is proven again with the provers
+      // (and their new answers cached) before it counts.
+      return r.proven < r.total && cache.length > 0 ? prove(run, wpCacheArgs("rebuild")) : r;
+    });
     if (proof.total === 0 && /\[wp\] Warning: No goal generated/.test(proof.log)) {
       // Nothing to check (e.g. NOP: no memory access, no arithmetic, no call).
       return { name: "c", proven: true, goals: { proven: 0, total: 0 }, seconds: (Date.now() - started) / 1000, failures: [] };
