@@ -249,7 +249,9 @@ bool vig_map_get(const struct vig_map *m, const void *key, uint32_t hash, uint32
           vig_map_put_step{L1, L2}(m, s, key, hash) && vig_map_unique{L1}(m) &&
           !vig_map_has{L1}(m, key, hash) ==>
           vig_map_unique{L2}(m);
-      // Probe counts only grew, and the new entry's distance is covered.
+      // Probe counts only grew, and the new entry's distance is covered. (Not proven, and, like
+      // vig_map_erase_probes, false in WP's logic as stated: a lemma's hashes are not known to fit
+      // 32 bits, so a home bucket may lie past table_size; runtime-c/contracts/README.md.)
       lemma vig_map_put_probes{L1, L2}:
         \forall struct vig_map *m, integer s, char *key, integer hash;
           vig_map_put_step{L1, L2}(m, s, key, hash) && vig_map_probes_ok{L1}(m) &&

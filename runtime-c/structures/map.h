@@ -176,14 +176,35 @@ struct vig_map {
         (\forall integer j; 0 <= j < \at(m->key_size, L1) ==>
           \at(m->slots[s].key[j], L1) == \at(m->slots[s].key[j], L2)));
 
+    // Not proven, and false in WP's logic as stated: a lemma's hashes are not known to fit 32
+    // bits, so a home bucket may lie past table_size (runtime-c/contracts/README.md).
     lemma vig_map_inv_unchanged{L1, L2}:
       \forall struct vig_map *m;
         vig_map_inv{L1}(m) && vig_map_unchanged{L1, L2}(m) && vig_map_valid{L2}(m) ==>
         vig_map_inv{L2}(m);
+    // A slot's match carries over (the step vig_map_has_unchanged needs for each witness).
+    lemma vig_map_match_unchanged{L1, L2}:
+      \forall struct vig_map *m, char *k, integer h, integer s;
+        vig_map_unchanged{L1, L2}(m) && vig_map_key_same{L1, L2}(k, \at(m->key_size, L1)) &&
+        0 <= s < \at(m->table_size, L1) ==>
+        (vig_map_match{L1}(m, s, k, h) <==> vig_map_match{L2}(m, s, k, h));
     lemma vig_map_has_unchanged{L1, L2}:
       \forall struct vig_map *m, char *k, integer h;
         vig_map_unchanged{L1, L2}(m) && vig_map_key_same{L1, L2}(k, \at(m->key_size, L1)) ==>
         (vig_map_has{L1}(m, k, h) <==> vig_map_has{L2}(m, k, h));
+  }
+
+  // Two slots that match one key and hash are one slot: the steps of vig_map_functional, which
+  // the provers do not find in one goal. In an axiomatic block without symbols, so that goals
+  // that do not need them do not carry them (a lemma goal assumes every lemma before it).
+  axiomatic vig_map_match_facts {
+    lemma vig_map_match_keys{L}:
+      \forall struct vig_map *m, char *k, integer h, s1, s2;
+        vig_map_match(m, s1, k, h) && vig_map_match(m, s2, k, h) ==> vig_map_same_keys(m, s1, s2);
+    lemma vig_map_match_one{L}:
+      \forall struct vig_map *m, char *k, integer h, s1, s2;
+        vig_map_unique(m) && 0 <= s1 < m->table_size && 0 <= s2 < m->table_size &&
+        vig_map_match(m, s1, k, h) && vig_map_match(m, s2, k, h) ==> s1 == s2;
   }
 
   // The map is a partial function.
