@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ROOT } from "./root.ts";
 
 export interface CGoalFailure {
   file: string;
@@ -54,7 +55,6 @@ export interface ProveCOptions {
   provers?: string[];
 }
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WHY3_CONFIG_SCRIPT = join(ROOT, "runtime-c", "contracts", "why3-config.sh");
 
 type Execa = typeof import("execa").execa;

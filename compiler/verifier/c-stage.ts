@@ -34,8 +34,8 @@ import { emitC } from "../codegen/emit-c.ts";
 import { compileNf, formatDiagnostic } from "../frontend/index.ts";
 import { proveC, type CGoalFailure, type CProofResult } from "./c-proof.ts";
 import type { StageFailure, StageResult } from "./stage.ts";
+import { ROOT } from "./root.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const INCLUDE_DIRS = ["packet", "shells", "structures"].map((d) => join(ROOT, "runtime-c", d));
 
 export interface CStageOptions {

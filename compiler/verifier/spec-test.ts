@@ -25,8 +25,8 @@ import { build, UsageError } from "../cli/main.ts";
 import { CCompileError } from "../cli/link.ts";
 import { decodePacket } from "./report.ts";
 import { BadInput, formatDiagnostics } from "./verify.ts";
+import { ROOT } from "./root.ts";
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 /** The trace shell drops longer packets without running the NF (runtime-c/shells/trace_shell.c). */
 const MAX_PACKET_LEN = 65535;
 /** How many entry indexes of a table a disagreement report lists. */

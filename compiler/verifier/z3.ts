@@ -12,6 +12,7 @@ import { init as initLowLevel, Z3_ast_kind, type Z3Core } from "z3-solver/build/
 import type { Arith, Bool, BitVec, Context, Expr, FuncDecl, Solver } from "z3-solver";
 // Not from "z3-solver" itself: its entry point loads the shipped module (see z3ModuleFactory).
 import { Z3_decl_kind } from "z3-solver/build/low-level/types.__GENERATED__.js";
+import { ROOT } from "./root.ts";
 
 export type Z = Context<"main">;
 export type BV = BitVec<number, "main">;
@@ -88,7 +89,6 @@ function withoutTableAssertion(shipped: string): string | undefined {
     return undefined;
   }
 }
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
 /**
  * A solver with the verifier's settings. blast_select_store: a read through a store becomes an
